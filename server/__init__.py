@@ -1,0 +1,54 @@
+"""cdv-graph: the knowledge graph of France's contrats de ville, served as linked open data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+
+from .config import Settings, load_settings
+from .errors import register_error_handlers
+from .release import current_release
+from .store import Backend, EmbeddedStore
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, store access, blueprints, error handlers."""
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask(__name__)
+    app.config["CDV"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    register_error_handlers(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Each blueprint owns one part of the service."""
+
+
+def settings() -> Settings:
+    """The settings of the running app."""
+    return current_app.config["CDV"]
+
+
+def backend() -> Backend:
+    """The store of the running app, opened once per process (gunicorn workers fork after start)."""
+    state = current_app.extensions.setdefault("cdv.backend", {})
+    pid = os.getpid()
+    if state.get("pid") != pid:
+        cfg = settings()
+        release = current_release(cfg.build_dir) if cfg.store_path is None else None
+        if release is not None:
+            state["backend"] = EmbeddedStore.open_release(release)
+        else:
+            import pyoxigraph as ox
+
+            state["backend"] = EmbeddedStore(ox.Store.read_only(str(cfg.store_path)), "store", cfg.store_path)
+        state["pid"] = pid
+    return state["backend"]

@@ -1,0 +1,84 @@
+"""Shared fixtures: one build of the project's data per test session, the app, clients, a live server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import create_app
+from server.build import build
+from server.config import PROJECT_ROOT, Settings, load_settings
+from server.release import Release
+
+from .servers import LiveServer, run_server
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="run the long load and soak tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="long test: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build folder holding one published build of the project's data."""
+    path = tmp_path_factory.mktemp("build")
+    build(load_settings({"build_dir": path}))
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(build_dir: Path) -> Settings:
+    return load_settings({"build_dir": build_dir})
+
+
+@pytest.fixture(scope="session")
+def release(settings: Settings) -> Release:
+    from server.release import current_release
+
+    return current_release(settings.build_dir)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Flask:
+    application = create_app(settings)
+    application.testing = True
+    return application
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests leave files worth looking at (screenshots, logs)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def live_server(build_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real server process (gunicorn, 2 workers) on a free loopback port, shared by the session."""
+    with run_server(build_dir, tmp_path_factory.mktemp("live"), ("--workers", "2")) as server:
+        yield server

@@ -1,0 +1,100 @@
+"""Start the real server process (gunicorn via `cdv serve`) on a free loopback port, for live tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL and process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+
+@contextmanager
+def run_server(
+    build_dir: Path,
+    log_dir: Path,
+    args: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+    startup_timeout: float = 60.0,
+) -> Iterator[LiveServer]:
+    """Run `cdv serve` on a free port until the block ends; wait until /health answers 200."""
+    port = free_port()
+    log_path = log_dir / f"server-{port}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "server",
+        "--build-dir",
+        str(build_dir),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *args,
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        _wait_healthy(server, startup_timeout)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(server: LiveServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            if requests.get(server.url + "/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not healthy after {timeout}s:\n{server.log()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
