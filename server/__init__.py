@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from .config import Settings, load_settings
 from .errors import register_error_handlers
+from .http_cache import init_http_cache
 from .release import current_release
 from .store import Backend, EmbeddedStore
 
@@ -25,11 +26,25 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_error_handlers(app)
     _register_blueprints(app)
+    init_http_cache(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     """Each blueprint owns one part of the service."""
+    from . import pages, queries_api, query_pages
+
+    app.register_blueprint(queries_api.bp)
+    app.register_blueprint(query_pages.bp)
+    app.register_blueprint(pages.bp)
+    from . import catalog
+
+    app.register_blueprint(catalog.bp)
+    from . import assets, sparql, system
+
+    system.init_app(app)  # /health, CORS, access log
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(assets.bp)
 
 
 def settings() -> Settings:

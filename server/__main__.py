@@ -2,4 +2,5 @@
 
 from .cli import main
 
-main()
+if __name__ == "__main__":  # query children (multiprocessing "spawn") import this module: do not run then
+    main()

@@ -14,6 +14,8 @@ import pyoxigraph as ox
 
 from . import release as rel
 from .config import Settings
+from .dumps import publish_metadata
+from .metadata import built_at
 from .rdfio import RDF_EXTENSIONS, DataError, check_syntax, rdf_files
 from .validate import Report, validate_files
 
@@ -115,13 +117,17 @@ def build(settings: Settings, data_dirs: Sequence[Path] | None = None) -> rel.Re
     releases.mkdir(parents=True, exist_ok=True)
     staging = releases / f".staging-{build_id}"
     try:
+        staging.mkdir()
         counts = load_store(staging / rel.STORE, graphs)
+        # dumps, VoID statistics and the catalogue, from this store, before it is published
+        published = publish_metadata(staging / rel.STORE, staging, settings, counts, built_at(build_id))
         manifest = {
             "build_id": build_id,
             "content_hash": digest,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "graphs": counts,
             "triples": sum(counts.values()),
+            **published,
         }
         (staging / rel.MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
         final = releases / build_id

@@ -82,7 +82,24 @@ def validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
     click.echo(format_report(report))
-    sys.exit(0 if report.conforms else 1)
+    quality_ok = _quality_checks(cfg, list(files) or [cfg.data_dir])
+    sys.exit(0 if report.conforms and quality_ok else 1)
+
+
+def _quality_checks(cfg: Settings, paths: list[Path]) -> bool:
+    """Run the queries tagged `quality` over the files; print each one that returns rows, with its rows."""
+    from .queries import load_library, memory_store, quality_failures
+    from .query_results import text_table
+
+    checks = (
+        [q for q in load_library(cfg.queries_dir) if "quality" in q.tags] if cfg.queries_dir.is_dir() else []
+    )
+    failures = quality_failures(memory_store(paths), checks)
+    for query, rows in failures:
+        click.echo(f"quality check {query.name} failed ({query.title['en']}): {len(rows)} row(s)")
+        click.echo(text_table(query.columns, rows))
+    click.echo(f"quality checks: {len(checks) - len(failures)} of {len(checks)} passed")
+    return not failures
 
 
 STATS_QUERY = """
@@ -105,3 +122,162 @@ def stats(ctx: click.Context) -> None:
     click.echo(f"build {store.build_id}: {store.triple_count()} triples")
     for row in store.query(STATS_QUERY):
         click.echo(f"{int(row['n'].value):>8}  {row['class'].value}")
+
+
+@main.command("query")
+@click.argument("name", required=False)
+@click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A parameter value. Repeatable."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def query_command(ctx: click.Context, name: str | None, params: tuple[str, ...], fmt: str) -> None:
+    """Run the named query NAME of queries/ on the published store; without NAME, list the queries."""
+    import json
+
+    import pyoxigraph as ox
+
+    from .errors import ClientError
+    from .queries import find, load_library, run
+    from .query_results import records, text_table
+    from .store import EmbeddedStore
+
+    cfg = _settings(ctx)
+    library = load_library(cfg.queries_dir)
+    if name is None:
+        for query in library:
+            click.echo(f"{query.name:<36} {query.title['en']}")
+        return
+    try:
+        query = find(library, name)
+        raw = dict(_key_value(p) for p in params)
+        store = EmbeddedStore.open_release(current_release(cfg.build_dir))
+        solutions = run(store, query, raw)
+    except (ClientError, NoRelease) as err:
+        click.echo(f"error: {getattr(err, 'message', err)}", err=True)
+        sys.exit(2)
+    if fmt in {"csv", "tsv"}:
+        result_format = ox.QueryResultsFormat.CSV if fmt == "csv" else ox.QueryResultsFormat.TSV
+        click.echo(solutions.serialize(format=result_format).decode("utf-8"), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(records(solutions), ensure_ascii=False, indent=2))
+    else:
+        rows = records(solutions)
+        click.echo(text_table(query.columns, rows))
+        click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    """Split NAME=VALUE; a usage error otherwise."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--param")
+    return key.strip(), value
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes."
+)
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Threads per worker."
+)
+@click.option(
+    "--timeout",
+    "query_timeout",
+    type=click.FloatRange(0.1, 86_400),
+    help="SPARQL query time limit in seconds (default: CDV_QUERY_TIMEOUT or 30).",
+)
+@click.option(
+    "--query-workers",
+    type=click.IntRange(0, 64),
+    help="Query processes per worker (default: CDV_QUERY_WORKERS or 2; 0 = in-process, no time limit).",
+)
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    query_timeout: float | None,
+    query_workers: int | None,
+    dev: bool,
+) -> None:
+    """Serve the published store: SPARQL endpoint, pages, API (gunicorn; --dev for Flask's server)."""
+    from dataclasses import replace
+
+    from .serve import ServeOptions
+    from .serve import serve as run_server
+
+    cfg = _settings(ctx)
+    if query_timeout is not None:
+        cfg = replace(cfg, query_timeout=query_timeout)
+    if query_workers is not None:
+        cfg = replace(cfg, query_workers=query_workers)
+    try:
+        if cfg.store_path is None:
+            current_release(cfg.build_dir)
+    except NoRelease as err:
+        click.echo(f"warning: {err}; /health answers 503 until a build is published", err=True)
+    run_server(cfg, ServeOptions(host, port, workers, threads), dev=dev)
+
+
+@main.command("extract")
+@click.argument("protocol", type=click.Path(path_type=Path))
+@click.option(
+    "--territory", required=True, help="Slug of the territory, e.g. le-quesnoy (IRIs id/<territory>/…)."
+)
+@click.option(
+    "--document", help="Slug of the document (default: avenant-<start>-<end> from the title's period)."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the draft Turtle to this file (default: standard output).",
+)
+@click.option(
+    "--organisations",
+    "known",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="RDF files or folders whose organisations and posts are reused by name (default: the project's data/). Repeatable.",
+)
+@click.option(
+    "--no-organisations", is_flag=True, help="Reuse no known organisation: mint every IRI from the text."
+)
+@click.pass_context
+def extract_command(
+    ctx: click.Context,
+    protocol: Path,
+    territory: str,
+    document: str | None,
+    out: Path | None,
+    known: tuple[Path, ...],
+    no_organisations: bool,
+) -> None:
+    """Read the plain text of a protocol into a draft graph (Turtle); report on stderr what was not placed."""
+    from .extract import ExtractError
+    from .extract.files import extract_file, registry_of, write_atomically
+    from .extract.registry import Registry
+
+    cfg = _settings(ctx)
+    try:
+        sources = list(known) or ([cfg.data_dir] if cfg.data_dir.is_dir() else [])
+        registry = Registry() if no_organisations else registry_of(sources)
+        extraction, data = extract_file(protocol, territory, document, registry, cfg.base_iri)
+        if out is None:
+            click.echo(data.decode("utf-8"), nl=False)
+        else:
+            write_atomically(out, data)
+    except ExtractError as err:
+        click.echo(f"error: {protocol}: {err}", err=True)
+        sys.exit(2)
+    click.echo(extraction.report.format(), err=True)
+    if out is not None:
+        click.echo(f"wrote {len(extraction.graph)} triples to {out}", err=True)

@@ -82,7 +82,7 @@ def _wait_healthy(server: LiveServer, timeout: float) -> None:
         try:
             if requests.get(server.url + "/health", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting may answer late
             pass
         time.sleep(0.2)
     raise RuntimeError(f"server not healthy after {timeout}s:\n{server.log()}")

@@ -1,0 +1,285 @@
+"""Query execution under a time limit that truly stops the work: the pool of query children, and the guard.
+
+The children are real processes on the project's published store; "gone" means the process no longer
+exists (killed and reaped), checked with os.kill(pid, 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import pytest
+
+from server import sparql_guard as guard
+from server.errors import ClientError
+from server.executor import InProcess, ProcessPool, QueryTimeout, StreamAborted
+from server.query_process import Job, Unacceptable, child_main, dataset_options
+from server.release import Release
+
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SMALL = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"
+ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+# rows first, then a long computation: the stream starts, then the time limit strikes
+# rows at once and for a long time (a cartesian product): the stream starts, then the time limit strikes
+ENDLESS_ROWS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
+JSON = "application/sparql-results+json"
+CSV = "text/csv"
+
+
+def job(query: str, result_type: str | None = JSON, graph_type: str | None = "text/turtle") -> Job:
+    return Job(query, result_type, graph_type)
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has ended and been reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture()
+def pool(release: Release) -> Iterator[ProcessPool]:
+    """Two warm children, a 1 s limit, tiny chunks so that results of a few rows already stream."""
+    pool = ProcessPool(release.store_path, 2, 1.0, chunk_bytes=4096)
+    pool.warm_up()
+    yield pool
+    pool.close()
+
+
+def test_small_results_come_whole_and_large_ones_stream(pool: ProcessPool, release: Release) -> None:
+    small = pool.run(job(SMALL), time.monotonic() + 5)
+    assert small.form == "solutions" and small.body is not None and small.chunks is None
+    assert len(ox.parse_query_results(small.body, ox.QueryResultsFormat.JSON).variables) == 1
+    large = pool.run(job(ALL, CSV), time.monotonic() + 5)
+    assert large.body is None and large.chunks is not None
+    rows = b"".join(large.chunks).decode().splitlines()
+    assert rows[0] == "s,p,o"
+    assert len(rows) - 1 == len(ox.Store.read_only(str(release.store_path)))
+    assert len(pool.pids()) == 2
+
+
+def test_the_form_decides_the_format_and_unacceptable_forms_are_reported(pool: ProcessPool) -> None:
+    assert pool.run(job("ASK { ?s ?p ?o }"), time.monotonic() + 5).form == "boolean"
+    assert pool.run(job("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1"), time.monotonic() + 5).form == "graph"
+    with pytest.raises(Unacceptable) as raised:
+        pool.run(job("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", graph_type=None), time.monotonic() + 5)
+    assert raised.value.form == "graph"
+
+
+def test_a_timeout_kills_the_child_frees_its_cpu_and_replaces_it(pool: ProcessPool) -> None:
+    before = set(pool.pids())
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout) as raised:
+        pool.run(job(HEAVY), started + 1.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 1.0
+    assert raised.value.status == 503 and "time limit of 1 s" in raised.value.message
+    killed = before - set(pool.pids())
+    assert len(killed) == 1
+    assert gone(killed.pop())
+    assert len(pool.pids()) == 2
+    assert pool.run(job(SMALL), time.monotonic() + 5).body  # the pool goes on
+
+
+def test_other_queries_are_answered_while_one_runs_long(pool: ProcessPool) -> None:
+    outcome: list[BaseException] = []
+
+    def heavy() -> None:
+        try:
+            pool.run(job(HEAVY), time.monotonic() + 1.0)
+        except QueryTimeout as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    time.sleep(0.2)
+    for _ in range(10):
+        assert pool.run(job(SMALL), time.monotonic() + 5).body
+    assert thread.is_alive(), "the small queries were answered while the heavy one still ran"
+    thread.join()
+    assert outcome and isinstance(outcome[0], QueryTimeout)
+
+
+def test_when_every_child_is_busy_a_query_waits_until_its_deadline(release: Release) -> None:
+    pool = ProcessPool(release.store_path, 1, 1.0)
+    pool.warm_up()
+
+    def heavy() -> None:
+        with contextlib.suppress(QueryTimeout):
+            pool.run(job(HEAVY), time.monotonic() + 1.0)
+
+    try:
+        thread = threading.Thread(target=heavy)
+        thread.start()
+        time.sleep(0.2)
+        with pytest.raises(QueryTimeout) as raised:
+            pool.run(job(SMALL), time.monotonic() + 0.3)
+        assert "busy" in raised.value.message
+        thread.join()
+        assert pool.run(job(SMALL), time.monotonic() + 5).body
+    finally:
+        pool.close()
+
+
+def test_a_timeout_mid_stream_cuts_the_stream(pool: ProcessPool) -> None:
+    before = set(pool.pids())
+    result = pool.run(job(ENDLESS_ROWS, CSV), time.monotonic() + 1.0)
+    assert result.chunks is not None, "rows came before the time limit"
+    chunks = iter(result.chunks)
+    assert next(chunks).startswith(b"a,b,c,d,e,f")
+    with pytest.raises(StreamAborted) as raised:
+        for _chunk in chunks:
+            pass
+    assert "time limit" in str(raised.value)
+    assert all(gone(pid) for pid in before - set(pool.pids()))
+    assert len(pool.pids()) == 2
+
+
+def test_a_client_leaving_mid_stream_stops_the_child(pool: ProcessPool) -> None:
+    before = set(pool.pids())
+    result = pool.run(job(ENDLESS_ROWS, CSV), time.monotonic() + 5.0)
+    assert result.chunks is not None
+    next(iter(result.chunks))
+    result.chunks.close()  # type: ignore[attr-defined]  # what the WSGI server does when the client goes
+    killed = before - set(pool.pids())
+    assert len(killed) == 1 and gone(killed.pop())
+    assert pool.run(job(SMALL), time.monotonic() + 5).body
+
+
+def test_a_dead_child_is_replaced(pool: ProcessPool) -> None:
+    for pid in pool.pids():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert pool.run(job(SMALL), time.monotonic() + 5).body
+    assert len(pool.pids()) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "words"),
+    [
+        ("SELECT * WHERE { ?s ?p }", 400, "1:"),
+        ("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", 403, "read-only"),
+        ("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", 403, "SERVICE"),
+        ("SELECT * WHERE { " + "{" * 20_000 + "}" * 20_000 + " }", 200, ""),
+        ("SELECT * FROM <urn:x:g> WHERE { " + "{" * 20_000 + "}" * 20_000 + " }", 400, "nested"),
+    ],
+    ids=["syntax", "update", "service", "deeply-nested", "deeply-nested-with-from"],
+)
+def test_query_errors_come_back_as_client_errors(
+    pool: ProcessPool, query: str, status: int, words: str
+) -> None:
+    if status == 200:
+        assert pool.run(job(query), time.monotonic() + 5).form == "solutions"
+        return
+    with pytest.raises(ClientError) as raised:
+        pool.run(job(query), time.monotonic() + 5)
+    assert raised.value.status == status
+    assert words in raised.value.message
+
+
+def test_an_orphaned_child_stops_by_itself(release: Release) -> None:
+    """The kernel alarm armed before each job ends a child nobody kills (budget + 2 s grace)."""
+    context = multiprocessing.get_context("forkserver")
+    parent_end, child_end = context.Pipe()
+    process = context.Process(target=child_main, args=(child_end, str(release.store_path)), daemon=True)
+    process.start()
+    child_end.close()
+    assert parent_end.poll(30) and parent_end.recv_bytes() == b"r"
+    parent_end.send(Job(HEAVY, JSON, None, budget=0.2))
+    process.join(timeout=10)
+    assert process.exitcode == -signal.SIGALRM
+    parent_end.close()
+
+
+def test_in_process_execution_has_the_same_answers(release: Release) -> None:
+    executor = InProcess(ox.Store.read_only(str(release.store_path)))
+    result = executor.run(job(SMALL), 0.0)
+    assert result.form == "solutions" and result.body
+    with pytest.raises(ClientError):
+        executor.run(job("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"), 0.0)
+
+
+# --- pure parts: the dataset options and the guard --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("defaults", "named", "names_dataset", "expected"),
+    [
+        ((), (), False, {"use_default_graph_as_union": True}),
+        ((), (), True, {}),
+        (("urn:x:g",), (), False, {"default_graph": [ox.NamedNode("urn:x:g")], "named_graphs": []}),
+        ((), ("urn:x:g",), True, {"default_graph": [], "named_graphs": [ox.NamedNode("urn:x:g")]}),
+    ],
+)
+def test_dataset_options(defaults: tuple, named: tuple, names_dataset: bool, expected: dict) -> None:
+    assert dataset_options(Job("ASK {}", JSON, None, defaults, named), names_dataset) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "outcome"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "plain"),
+        ("SELECT * FROM <urn:x:g> WHERE { ?s ?p ?o }", "dataset"),
+        ("SELECT * FROM NAMED <urn:x:g> WHERE { GRAPH ?g { ?s ?p ?o } }", "dataset"),
+        ('SELECT * WHERE { ?s ?p "from SERVICE" }', "plain"),
+        ("SELECT * WHERE { ?s ?p ?o } # FROM <urn:x:g> SERVICE <http://x/> {}", "plain"),
+        ("SELECT * WHERE { ?s <urn:x:from> ?o }", "plain"),
+        ("PREFIX ex: <urn:x:> SELECT * WHERE { ?s ex:a\\# ?o } # SERVICE <http://x/> {}", "plain"),
+        ("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }", "refused"),
+        ("SELECT * WHERE { \\u0053ERVICE <http://x/> { ?s ?p ?o } }", "refused"),
+        ("SELECT * WHERE { S\\u0045RVIC\\u0045 <http://x/> { ?s ?p ?o } }", "refused"),
+        ("ASK { FILTER NOT EXISTS { SERVICE SILENT ?x { } } }", "refused"),
+        ("CONSTRUCT { ?s ?p ?o } WHERE { OPTIONAL { SERVICE <http://x/> { ?s ?p ?o } } }", "refused"),
+        ("DESCRIBE ?s WHERE { MINUS { SERVICE <http://x/> { ?s ?p ?o } } }", "refused"),
+        ("SELECT * WHERE { SERVICE <http://x/> { ?s ?p } }", "syntax"),
+        ("DELETE WHERE { ?s ?p ?o } # from", "update"),
+    ],
+)
+def test_guard(query: str, outcome: str) -> None:
+    if outcome in ("plain", "dataset"):
+        assert guard.inspect(query).names_dataset is (outcome == "dataset")
+        return
+    with pytest.raises(ClientError) as raised:
+        guard.inspect(query)
+    expected = {"refused": "SERVICE", "syntax": "syntax error", "update": "read-only"}[outcome]
+    assert expected in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("query", "needs"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", False),
+        ("select * where { ?s ?p ?o }", False),
+        ("SELECT * WHERE { ?s ?p 'a\\u0062c' }", False),
+        ("SELECT * WHERE { Service <x:> {} }", True),
+        ("SELECT * FrOm <x:> {}", True),
+        ("SELECT * { \\u0073ervice <x:> {} }", True),
+        ("SELECT * { \\U00000053ERVICE <x:> {} }", True),
+    ],
+)
+def test_only_queries_that_may_hold_service_or_from_are_parsed(query: str, needs: bool) -> None:
+    assert guard.may_need_parsing(query) is needs
+
+
+@pytest.mark.parametrize(
+    ("text", "update"),
+    [
+        ("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }", True),
+        ("PREFIX ex: <urn:x:> DELETE WHERE { ?s ex:p ?o }", True),
+        ("LOAD <http://example.org/x.ttl>", True),
+        ("CLEAR ALL ; DROP GRAPH <urn:x:g>", True),
+        ("SELECT * WHERE { ?s ?p ?o }", False),
+        ("INSERT", False),
+    ],
+)
+def test_is_update(text: str, update: bool) -> None:
+    assert guard.is_update(text) is update

@@ -1,0 +1,66 @@
+"""The extractor on the fictitious protocols: each draft matches its expected graph, and the shapes report
+exactly the violations the text cannot avoid (the QPV's commune, not printed; "1.1" numbers, not integers).
+
+Regenerate the expected graphs with `CDV_UPDATE_FIXTURES=1 .venv/bin/pytest tests/test_extract_fixtures.py`
+and review the diff: they are the reference, written once and read by a person.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+
+from server.config import PROJECT_ROOT
+from server.extract.files import turtle
+from server.validate import validate_files
+
+from .protocol_fixtures import FIXTURES, UPDATE_ENV, ProtocolFixture
+
+ID = "https://w3id.org/cdv/id/"
+SHAPES, ONTOLOGY = PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology"
+
+
+def _diff(expected: rdflib.Graph, actual: rdflib.Graph) -> str:
+    _, missing, extra = graph_diff(to_isomorphic(expected), to_isomorphic(actual))
+    lines = [f"- {t}" for t in sorted(missing.triples((None, None, None)))][:20]
+    lines += [f"+ {t}" for t in sorted(extra.triples((None, None, None)))][:20]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.territory)
+def test_extraction_matches_expected_graph(fixture: ProtocolFixture) -> None:
+    extraction = fixture.extract()
+    if os.environ.get(UPDATE_ENV) == "1":
+        fixture.expected.write_bytes(turtle(extraction, fixture.text.name))
+    expected = rdflib.Graph().parse(fixture.expected, format="turtle")
+    assert isomorphic(expected, extraction.graph), _diff(expected, extraction.graph)
+    assert (rdflib.URIRef(f"{ID}{fixture.territory}/{fixture.document}"), None, None) in extraction.graph
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.territory)
+def test_extraction_places_every_line(fixture: ProtocolFixture) -> None:
+    notes = [n for n in fixture.extract().report.notes if "signing place" not in n.reason]
+    assert notes == []
+
+
+def _violations(paths: list[Path]) -> set[tuple[str, str]]:
+    report = validate_files(paths, SHAPES, ONTOLOGY)
+    return {(f.focus.strip("<>").removeprefix(ID), f.shape or "") for f in report.violations}
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.territory)
+def test_draft_fails_only_where_the_text_is_silent(fixture: ProtocolFixture, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.ttl"
+    draft.write_bytes(turtle(fixture.extract(), fixture.text.name))
+    assert _violations([draft]) == fixture.violations
+
+
+@pytest.mark.parametrize("fixture", [f for f in FIXTURES if f.publishable], ids=lambda f: f.territory)
+def test_draft_with_enrichment_conforms(fixture: ProtocolFixture, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.ttl"
+    draft.write_bytes(turtle(fixture.extract(), fixture.text.name))
+    assert _violations([draft, fixture.enrichment]) == set()

@@ -1,0 +1,374 @@
+"""The named-query API, pages and CLI: listing, formats, errors, links, charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from server import create_app
+from server.cli import main
+from server.config import PROJECT_ROOT, load_settings
+from server.queries import Chart, load_library
+from server.query_pages import bar_groups
+
+from .servers import LiveServer
+
+LIBRARY = load_library(PROJECT_ROOT / "queries")
+NAMES = [q.name for q in LIBRARY]
+DOC = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022"
+POLE_EMPLOI = "https://w3id.org/cdv/id/organisation/pole-emploi"
+ORG_QUERY = "/api/queries/measures-naming-organisation"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# /api/queries
+
+
+def test_list_has_every_query_with_metadata_and_links(client: FlaskClient) -> None:
+    response = client.get("/api/queries")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    listed = response.get_json()
+    assert [q["name"] for q in listed] == NAMES
+    for entry in listed:
+        assert set(entry["title"]) == {"fr", "en"} and entry["description"]["en"]
+        assert entry["links"]["self"] == f"/api/queries/{entry['name']}"
+        assert entry["links"]["page"] == f"/queries/{entry['name']}"
+        assert "VALUES" in entry["sparql"] or not entry["parameters"]
+
+
+def test_list_gives_types_defaults_and_allowed_values(client: FlaskClient) -> None:
+    entry = next(
+        q for q in client.get("/api/queries").get_json() if q["name"] == "measures-naming-organisation"
+    )
+    (param,) = entry["parameters"]
+    assert (param["name"], param["type"], param["default"]) == ("organisation", "iri", POLE_EMPLOI)
+    labels = {a["value"]: a["label"] for a in param["allowed"]}
+    assert labels[POLE_EMPLOI] == "Pôle Emploi"
+    source = next(q for q in client.get("/api/queries").get_json() if q["name"] == "measure-source")
+    assert [a["value"] for a in source["parameters"][0]["allowed"]] == list(range(1, 33))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# /api/queries/<name>: formats
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "mimetype"),
+    [
+        ({}, "", "application/json"),
+        ({"Accept": "*/*"}, "", "application/json"),
+        ({"Accept": "application/json"}, "", "application/json"),
+        ({"Accept": "application/sparql-results+json"}, "", "application/sparql-results+json"),
+        ({"Accept": "text/csv"}, "", "text/csv"),
+        ({"Accept": "text/tab-separated-values"}, "", "text/tab-separated-values"),
+        (
+            {"Accept": "text/csv;q=0.5, application/sparql-results+json"},
+            "",
+            "application/sparql-results+json",
+        ),
+        ({}, "format=csv", "text/csv"),
+        ({}, "format=tsv", "text/tab-separated-values"),
+        ({}, "format=json", "application/json"),
+        ({}, "format=sparql-json", "application/sparql-results+json"),
+        ({"Accept": "text/csv"}, "format=json", "application/json"),
+    ],
+)
+def test_formats_by_accept_or_format(
+    client: FlaskClient, headers: dict[str, str], query: str, mimetype: str
+) -> None:
+    response = client.get(f"{ORG_QUERY}?{query}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    body = response.get_data(as_text=True)
+    assert "/mesure/27" in body and "/mesure/28" in body
+
+
+def test_records_sparql_json_and_csv_agree(client: FlaskClient) -> None:
+    records = client.get(ORG_QUERY).get_json()
+    sparql = json.loads(client.get(f"{ORG_QUERY}?format=sparql-json").data)
+    table = list(csv.DictReader(io.StringIO(client.get(f"{ORG_QUERY}?format=csv").get_data(as_text=True))))
+    assert [r["numero"] for r in records] == [27, 28]
+    assert [int(b["numero"]["value"]) for b in sparql["results"]["bindings"]] == [27, 28]
+    assert [int(r["numero"]) for r in table] == [27, 28]
+    assert sparql["head"]["vars"] == list(records[0])
+
+
+def test_parameters_from_the_query_string(client: FlaskClient) -> None:
+    rows = client.get("/api/queries/measures-of-part", query_string={"partie": f"{DOC}/axe/2"}).get_json()
+    assert [r["numero"] for r in rows] == [22, 23, 24, 25]
+    rows = client.get("/api/queries/measure-source?numero=5").get_json()
+    assert [(r["numero"], r["ligneDebut"]) for r in rows] == [(5, 82)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# /api/queries/<name>: errors
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/api/queries/no-such-query", 404, "no-such-query"),
+        (f"{ORG_QUERY}?organisation=pole-emploi", 400, "'organisation' must be an absolute IRI"),
+        (f"{ORG_QUERY}?organisation=https://example.org/not-here", 400, "'organisation'"),
+        (f"{ORG_QUERY}?organisation=", 400, "'organisation'"),
+        (
+            f"{ORG_QUERY}?organisation={POLE_EMPLOI}&organisation={POLE_EMPLOI}",
+            400,
+            "'organisation' is given 2 times",
+        ),
+        (f"{ORG_QUERY}?organsation={POLE_EMPLOI}", 400, "unknown parameter 'organsation'"),
+        ("/api/queries/measure-source?numero=douze", 400, "'numero' must be an integer"),
+        ("/api/queries/measure-source?numero=33", 400, "'numero'"),
+        ("/api/queries/measure-source?numero=1.5", 400, "'numero' must be an integer"),
+        ("/api/queries/reference-texts?depuis=2019-02-30", 400, "'depuis' must be a date"),
+        ("/api/queries/reference-texts?depuis=hier", 400, "'depuis' must be a date"),
+        ("/api/queries/search-measures?texte=a&format=xml", 406, "unknown format"),
+        ("/api/queries/search-measures?format=", 406, "unknown format ''"),
+    ],
+)
+def test_bad_requests_get_a_plain_message_naming_the_problem(
+    client: FlaskClient, url: str, status: int, message: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    assert message in response.get_data(as_text=True)
+
+
+def test_unacceptable_accept_header_is_406(client: FlaskClient) -> None:
+    assert client.get(ORG_QUERY, headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_post_is_not_allowed(client: FlaskClient) -> None:
+    response = client.post(ORG_QUERY)
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pages
+
+
+def test_list_page_links_every_query_and_filters_by_tag(client: FlaskClient) -> None:
+    page = client.get("/queries").get_data(as_text=True)
+    for name in NAMES:
+        assert f'href="/queries/{name}"' in page
+    quality = client.get("/queries?tag=quality").get_data(as_text=True)
+    assert 'href="/queries/quality-measure-numbering-gap"' in quality
+    assert 'href="/queries/signatories"' not in quality
+
+
+def test_query_page_has_description_sparql_form_table_links_and_downloads(client: FlaskClient) -> None:
+    response = client.get("/queries/measures-naming-organisation")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Mesures citant une organisation" in page and "Measures naming an organisation" in page
+    assert "SELECT ?organisation" in page  # the SPARQL
+    assert '<select id="param-organisation" name="organisation">' in page
+    assert f'<option value="{POLE_EMPLOI}" selected>Pôle Emploi</option>' in page
+    assert 'href="/id/le-quesnoy/avenant-2020-2022/mesure/27"' in page  # link to the resource page
+    assert 'href="/api/queries/measures-naming-organisation?format=csv"' in page
+    assert 'href="/api/queries/measures-naming-organisation?format=json"' in page
+    assert "<svg" not in page  # no count per category here
+
+
+def test_query_page_keeps_the_chosen_values(client: FlaskClient) -> None:
+    page = client.get("/queries/search-measures?texte=ECOLE").get_data(as_text=True)
+    assert 'value="ECOLE"' in page
+    assert 'href="/api/queries/search-measures?texte=ECOLE&amp;format=csv"' in page
+    assert 'href="/id/le-quesnoy/avenant-2020-2022/mesure/12"' in page
+
+
+def test_count_per_category_is_drawn_as_a_bar_chart_on_the_server(client: FlaskClient) -> None:
+    page = client.get("/queries/measures-per-axis").get_data(as_text=True)
+    svg = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    bars = re.findall(r'<rect [^>]*width="([\d.]+)"', svg)
+    assert [float(b) for b in bars] == [380.0, round(380 * 4 / 21, 1), round(380 * 7 / 21, 1)]
+    assert "Cohésion sociale" in svg and "<script" not in page
+
+
+@pytest.mark.parametrize(
+    ("rows", "chart", "expected"),
+    [
+        (
+            [{"a": "x", "n": "2"}, {"a": "y", "n": "4"}],
+            Chart(("a",), ("n",)),
+            [("x", [50.0]), ("y", [100.0])],
+        ),
+        ([{"a": "x", "n": "0"}, {"a": "y", "n": "3"}], Chart(("a",), ("n",)), [("y", [100.0])]),
+        (
+            [{"a": "x", "b": "p", "n": "1", "m": "4"}],
+            Chart(("a", "b"), ("n", "m")),
+            [("x · p", [25.0, 100.0])],
+        ),
+        ([{"a": "x", "n": "not a number"}], Chart(("a",), ("n",)), []),
+    ],
+    ids=["one-series", "zeros-left-out", "two-series-two-labels", "not-numeric"],
+)
+def test_bar_groups(
+    rows: list[dict[str, str]], chart: Chart, expected: list[tuple[str, list[float]]]
+) -> None:
+    groups = bar_groups(rows, chart)
+    assert [(g.label, [b.percent for b in g.bars]) for g in groups] == expected
+
+
+def test_chart_with_several_series_has_a_legend(client: FlaskClient) -> None:
+    page = client.get("/queries/measures-continue-vs-new").get_data(as_text=True)
+    assert page.count("<rect ") == 9  # 3 axes, 3 series each (poursuite, nouveau, autre)
+    assert 'class="legend"' in page and "poursuite" in page
+
+
+def test_bad_parameter_on_a_page_is_400_with_the_form_and_the_message(client: FlaskClient) -> None:
+    response = client.get("/queries/measure-source?numero=abc")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "must be an integer" in page and "<form" in page
+
+
+def test_unknown_query_page_is_404(client: FlaskClient) -> None:
+    assert client.get("/queries/nope").status_code == 404
+
+
+def test_api_docs_page(client: FlaskClient) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'href="/api/openapi.json"' in page
+    for name in NAMES:
+        assert f"/api/queries/{name}" in page
+
+
+def test_api_docs_without_node_modules_is_a_plain_page(build_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "queries").symlink_to(PROJECT_ROOT / "queries")
+    shutil.copy(PROJECT_ROOT / "package.json", tmp_path / "package.json")
+    app = create_app(load_settings({"project_root": tmp_path, "build_dir": build_dir}))
+    page = app.test_client().get("/api/docs").get_data(as_text=True)
+    assert "swagger-ui" not in page and "<script" not in page
+    assert 'href="/api/queries/measures-naming-organisation"' in page
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CLI: cdv query
+
+
+def cdv(runner: CliRunner, build_dir: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(main, ["--build-dir", str(build_dir), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_cli_lists_the_queries(runner: CliRunner, build_dir: Path) -> None:
+    code, output = cdv(runner, build_dir, "query")
+    assert code == 0
+    assert [line.split()[0] for line in output.splitlines()] == NAMES
+
+
+@pytest.mark.parametrize(
+    ("args", "check"),
+    [
+        ((), lambda out: "27" in out and "28" in out and "(2 rows)" in out),
+        (("--format", "csv"), lambda out: list(csv.DictReader(io.StringIO(out)))[1]["numero"] == "28"),
+        (("--format", "tsv"), lambda out: out.startswith("?organisation\t")),
+        (("--format", "json"), lambda out: [r["numero"] for r in json.loads(out)] == [27, 28]),
+        (("--param", f"organisation={POLE_EMPLOI}"), lambda out: "(2 rows)" in out),
+    ],
+)
+def test_cli_runs_a_query_in_each_format(
+    runner: CliRunner, build_dir: Path, args: tuple[str, ...], check
+) -> None:  # type: ignore[no-untyped-def]
+    code, output = cdv(runner, build_dir, "query", "measures-naming-organisation", *args)
+    assert code == 0, output
+    assert check(output), output
+
+
+def test_cli_parameters(runner: CliRunner, build_dir: Path) -> None:
+    code, output = cdv(runner, build_dir, "query", "search-measures", "-p", "texte=permis de conduire")
+    assert code == 0 and "(1 row)" in output and "32" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nope",), "no named query 'nope'"),
+        (("measure-source", "--param", "numero=abc"), "'numero' must be an integer"),
+        (("measure-source", "--param", "nombre=3"), "unknown parameter 'nombre'"),
+        (("measure-source", "--param", "numero"), "expected NAME=VALUE"),
+    ],
+)
+def test_cli_errors_exit_2_with_a_message(
+    runner: CliRunner, build_dir: Path, args: tuple[str, ...], message: str
+) -> None:
+    code, output = cdv(runner, build_dir, "query", *args)
+    assert code == 2
+    assert message in output
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CLI: cdv validate runs the quality checks
+
+
+def test_validate_runs_the_quality_checks(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["validate"])
+    code, output = result.exit_code, result.output
+    checks = sum("quality" in q.tags for q in LIBRARY)
+    assert f"quality checks: {checks} of {checks} passed" in output
+    assert code == 0, output
+
+
+def test_validate_fails_on_a_quality_check_and_prints_its_rows(runner: CliRunner, tmp_path: Path) -> None:
+    for folder in ("ontology", "shapes", "data", "queries"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    structure = tmp_path / "data/le-quesnoy/avenant-2020-2022/structure.ttl"
+    # Measure 7 printed as 8: a duplicate number and a gap, which SHACL alone does not see.
+    text = structure.read_text("utf-8")
+    text = text.replace('skos:notation "7" ;\n    cdv:numero 7 ;', 'skos:notation "8" ;\n    cdv:numero 8 ;')
+    structure.write_text(text, "utf-8")
+    result = runner.invoke(main, ["--root", str(tmp_path), "validate"])
+    assert result.exit_code == 1, result.output
+    assert "quality check quality-duplicate-measure-numbers failed" in result.output
+    assert "quality check quality-measure-numbering-gap failed" in result.output
+    assert re.search(r"avenant-2020-2022\s+8\s+2", result.output)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The interactive documentation in a real browser
+
+
+@pytest.mark.live
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not (PROJECT_ROOT / "node_modules/swagger-ui-dist/package.json").is_file(),
+    reason="swagger-ui-dist is not installed (npm install); the plain page is tested above",
+)
+def test_interactive_docs_render_every_operation_from_local_assets(
+    live_server: LiveServer, artifacts_dir: Path
+) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    try:
+        driver.get(f"{live_server.url}/api/docs")
+        blocks = WebDriverWait(driver, 30).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path") or None
+        )
+        paths = {b.get_attribute("data-path") or b.text for b in blocks}
+        assert paths == {"/api/queries"} | {f"/api/queries/{name}" for name in NAMES}
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert loaded and all(url.startswith(live_server.url) for url in loaded), loaded
+        driver.save_screenshot(str(artifacts_dir / "api-docs.png"))
+    finally:
+        driver.quit()
