@@ -7,6 +7,8 @@ import logging
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from .release import NoRelease
+
 log = logging.getLogger("cdv")
 
 
@@ -55,6 +57,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ClientError)
     def _client_error(err: ClientError) -> Response:
         return _plain(err.message, err.status, err.headers)
+
+    @app.errorhandler(NoRelease)
+    def _no_release(err: NoRelease) -> Response:
+        return _plain(f"503 Service Unavailable: {err}", 503, {"Retry-After": "60"})
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException) -> Response:

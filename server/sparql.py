@@ -191,6 +191,9 @@ def endpoint() -> Response:
     protocol = read_protocol(request.method, request.mimetype, request.args, _form(), _body())
     if protocol.query is None:
         return description(protocol.format_names)
+    if request.method == "GET" and not protocol.format_names and wants_editor(request.headers.get("Accept")):
+        # A browser following a "query this" link gets the editor with the query in it, not a download.
+        return _editor_response(protocol.query)
     cfg = settings()
     log_fields = request.environ.setdefault(LOG_ENVIRON_KEY, {})
     log_fields["query"] = " ".join(protocol.query.split())[:300]
@@ -295,10 +298,23 @@ def description(format_names: Sequence[str]) -> Response:
     else:
         fmt = best_match(request.headers.get("Accept"), DESCRIPTION_FORMATS)
     if fmt == HTML:
-        response = Response(editor_page(endpoint_url()), content_type=HTML.content_type)
+        return _editor_response(None)
     else:
         body = sd.serialise(_description_triples(), formats.serialiser(formats.GRAPH, fmt.media_type))  # type: ignore[arg-type]
         response = Response(body, content_type=fmt.content_type)
+    response.headers.update(VARY)
+    return response
+
+
+def wants_editor(accept: str | None) -> bool:
+    """True when the client prefers HTML to every results format: a browser, not a SPARQL client."""
+    offered = (*formats.BROWSER_RIVALS, HTML)
+    return bool(accept) and best_match(accept, offered) == HTML
+
+
+def _editor_response(query: str | None) -> Response:
+    """The query editor, holding `query` when given."""
+    response = Response(editor_page(endpoint_url(), query), content_type=HTML.content_type)
     response.headers.update(VARY)
     return response
 

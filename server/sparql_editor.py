@@ -22,12 +22,15 @@ FORMAT_OPTIONS = (  # the editor's plain form: `format=` values that suit people
 )
 
 
-def editor_page(endpoint: str) -> str:
-    """The query editor: YASGUI when its npm package is installed, a plain form otherwise; examples."""
+def editor_page(endpoint: str, query: str | None = None) -> str:
+    """The query editor: YASGUI when its npm package is installed, a plain form otherwise; examples.
+
+    `query`, when given, is the query the editor opens with (a "query this resource" link)."""
     found = examples()
     return render_template(
         "sparql-editor.html",
         endpoint=endpoint,
+        initial_query=query,
         examples=found,
         examples_data=[asdict(e) for e in found],
         timeout=settings().query_timeout,

@@ -56,6 +56,9 @@ GRAPH_FORMATS: tuple[Format, ...] = (
     PLAIN,
 )
 
+# Every format a query can be answered in: a client preferring HTML to all of them is a browser.
+BROWSER_RIVALS: tuple[Format, ...] = tuple(dict.fromkeys((*RESULT_FORMATS, *GRAPH_FORMATS)))
+
 RESULT_SERIALISERS: dict[str, ox.QueryResultsFormat] = {
     SPARQL_JSON.media_type: ox.QueryResultsFormat.JSON,
     JSON.media_type: ox.QueryResultsFormat.JSON,

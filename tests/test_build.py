@@ -130,3 +130,13 @@ def test_stats_counts_resources_per_class(runner: CliRunner, project: Path) -> N
 def test_stats_without_build_exits_2(runner: CliRunner, project: Path) -> None:
     code, output = run(runner, project, "stats")
     assert code == 2 and "cdv build" in output
+
+
+def test_every_route_answers_503_before_any_build(tmp_path: Path) -> None:
+    from server import create_app
+
+    client = create_app({"build_dir": tmp_path / "empty"}).test_client()
+    for path in ("/", "/id/le-quesnoy/avenant-2020-2022/mesure/12", "/catalog", "/api/queries/signatories"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert b"cdv build" in response.data
