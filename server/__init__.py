@@ -32,19 +32,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """Each blueprint owns one part of the service."""
-    from . import pages, queries_api, query_pages
-
-    app.register_blueprint(queries_api.bp)
-    app.register_blueprint(query_pages.bp)
-    app.register_blueprint(pages.bp)
-    from . import catalog
-
-    app.register_blueprint(catalog.bp)
-    from . import assets, sparql, system
+    from . import assets, catalog, pages, queries_api, query_pages, sparql, system
 
     system.init_app(app)  # /health, CORS, access log
-    app.register_blueprint(sparql.bp)
-    app.register_blueprint(assets.bp)
+    for module in (queries_api, query_pages, pages, catalog, sparql, assets):
+        app.register_blueprint(module.bp)
 
 
 def settings() -> Settings:

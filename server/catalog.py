@@ -32,13 +32,6 @@ bp = Blueprint("catalog", __name__)
 # A bare `*/*` (curl, harvesters) gets Turtle; browsers name text/html and get the readable catalogue.
 RDF_OFFERED: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
 CATALOG_OFFERED: tuple[Format, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES)
-OX_FORMATS = {
-    TURTLE.name: ox.RdfFormat.TURTLE,
-    NTRIPLES.name: ox.RdfFormat.N_TRIPLES,
-    JSONLD.name: ox.RdfFormat.JSON_LD,
-    RDFXML.name: ox.RdfFormat.RDF_XML,
-    NQUADS.name: ox.RdfFormat.N_QUADS,
-}
 DUMP_FORMATS = {f.name: f for f in (TURTLE, NTRIPLES, JSONLD, RDFXML, NQUADS)}
 # The links a client follows: mapped to this server (their subjects keep their public IRIs).
 ACCESS_LINKS = frozenset(
@@ -93,7 +86,9 @@ def _serialised(path: str, root: str, base_iri: str, fmt_name: str) -> bytes:
             obj = ox.NamedNode(links.url(obj.value))
         triples.append(ox.Triple(triple.subject, triple.predicate, obj))
     triples.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))  # grouped Turtle
-    return ox.serialize(triples, format=OX_FORMATS[fmt_name], prefixes=md.PREFIXES)
+    return ox.serialize(
+        triples, format=ox.RdfFormat.from_media_type(DUMP_FORMATS[fmt_name].media_type), prefixes=md.PREFIXES
+    )
 
 
 def _metadata_document(name: str, fmt: Format) -> Response:

@@ -29,13 +29,6 @@ from .rdfio import load_rdflib, rdf_files
 from .validate import Report, validate_graph
 
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
-OX_FORMATS = {
-    TURTLE.name: ox.RdfFormat.TURTLE,
-    NTRIPLES.name: ox.RdfFormat.N_TRIPLES,
-    JSONLD.name: ox.RdfFormat.JSON_LD,
-    RDFXML.name: ox.RdfFormat.RDF_XML,
-    NQUADS.name: ox.RdfFormat.N_QUADS,
-}
 METADATA = "metadata"  # the release folder holding catalog.nt, void.nt and shapes.nt
 WHOLE_DUMP = "cdv-graph"
 _CHUNK = 1 << 20
@@ -78,7 +71,9 @@ def write_dump(
     """Serialise one graph (or, for N-Quads, every graph) and its gzip twin; size and checksum each."""
     path = folder / f"{stem}.{fmt.extension}"
     from_graph = ox.NamedNode(graph) if graph else None
-    store.dump(path, OX_FORMATS[fmt.name], from_graph=from_graph, prefixes=_prefixes(fmt))
+    store.dump(
+        path, ox.RdfFormat.from_media_type(fmt.media_type), from_graph=from_graph, prefixes=_prefixes(fmt)
+    )
     dumps = []
     for file, compressed in ((path, False), (_gzip(path), True)):
         dumps.append(md.Dump(file.name, fmt, compressed, file.stat().st_size, _sha256(file), triples))
