@@ -277,6 +277,23 @@ def ontology(ext: str | None = None) -> Response:
     return response
 
 
+@bp.get("/ontology/<version>")
+def ontology_version(version: str) -> Response:
+    """A version IRI of the ontology (owl:versionIRI): the ontology while that version is the current one."""
+    current = backend().query(
+        "SELECT ?o ?v WHERE { ?o <http://www.w3.org/2002/07/owl#versionIRI> ?v }",
+        substitutions={"o": ox.NamedNode(settings().ontology_iri)},
+    )
+    versions = [row["v"].value for row in current]  # type: ignore[union-attr]
+    if settings().ontology_iri + "/" + version not in versions:
+        available = ", ".join(versions) or "none"
+        return not_found(
+            f"no ontology version {version!r}; the current one is {available}",
+            choose(None, (PLAIN, HTML), PLAIN),
+        )
+    return ontology()
+
+
 @bp.get("/")
 def home() -> Response:
     """What this is, each document as an outline, partners and signatories, and where to go next."""

@@ -136,7 +136,7 @@ EXTERNAL_RESOURCES = {
     "http://publications.europa.eu/resource/authority/resource-type/DEC",
     "http://www.iana.org/assignments/media-types/text/plain",
     "http://tools.ietf.org/rfc/rfc5147",
-    "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
     "https://w3id.org/cdv/ontology/0.1.0",  # the ontology's version IRI
 }
 
@@ -245,7 +245,7 @@ def test_cdv_class_is_aligned_to_a_standard_class(term: URIRef) -> None:
         ),
         (OWL.versionIRI, {URIRef("https://w3id.org/cdv/ontology/0.1.0")}),
         (OWL.versionInfo, {Literal("0.1.0")}),
-        (DCTERMS.license, {URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")}),
+        (DCTERMS.license, {URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")}),
         (DCTERMS.created, {Literal("2026-11-25", datatype=XSD.date)}),
         (DCTERMS.modified, {Literal("2026-11-25", datatype=XSD.date)}),
         (VANN.preferredNamespacePrefix, {Literal("cdv")}),
