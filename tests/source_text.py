@@ -18,6 +18,20 @@ from pathlib import Path
 SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources"
 PROTOCOL = SOURCES / "protocole-le-quesnoy-2020-2022.txt"
 
+MONTHS = (  # French month names, in order: dates in the text are written "16 juillet 2018"
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 RUNNING_HEADER = re.compile(r"^MESURES RÉCIPROQUES \u2013 Avenant au contrat de ville")  # en dash
 PAGE_NUMBER = re.compile(r"^Page \d+ sur \d+$")
 FOOTNOTE = re.compile(r"^(\d+) (?:Page \d+, )?(https?://\S+)$")

@@ -21,7 +21,7 @@ from server.query_results import JsonValue, records
 from server.release import Release
 from server.store import EmbeddedStore
 
-from .source_text import Printed, elements, source_lines, structure
+from .source_text import MONTHS, Printed, elements, source_lines, structure
 
 LIBRARY = load_library(PROJECT_ROOT / "queries")
 DOC = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022"
@@ -236,20 +236,6 @@ def test_organisations_ranked_by_measures_then_contributions(store: EmbeddedStor
 # ---------------------------------------------------------------------------------------------------------
 # 5. Reference texts
 
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 DATE = re.compile(r"(\d{1,2})(?: et \d{1,2})? (" + "|".join(MONTHS) + r") (\d{4})")
 
 

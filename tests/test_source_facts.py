@@ -16,6 +16,9 @@ import pytest
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
 
 from .source_text import (
+    MONTHS as FRENCH_MONTHS,
+)
+from .source_text import (
     PROTOCOL,
     elements,
     footnotes,
@@ -44,26 +47,7 @@ SOURCE = URIRef(DOC + "/source")
 # sha256 of the source text as received (data/sources/ must hold a byte-exact copy)
 SOURCE_SHA256 = "59bbccfc162133b9515aece75c3c9f86ea8a00bf3a9bf957c6a2d3c29cc992f7"
 
-MONTHS = {
-    month: number
-    for number, month in enumerate(
-        (
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ),
-        start=1,
-    )
-}
+MONTHS = {month: number for number, month in enumerate(FRENCH_MONTHS, start=1)}
 DATE = re.compile(r"\b(\d{1,2})(?:er)?(?: et (\d{1,2}))? (" + "|".join(MONTHS) + r") (\d{4})\b")
 
 
