@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import warnings
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -41,3 +44,17 @@ def quads_graph(quads: list[ox.Quad]) -> rdflib.Graph:
     """The union of the quads' graphs as one rdflib graph (the merge keeps blank nodes apart by label)."""
     data = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)
     return rdflib.Graph().parse(data=data, format="nt")
+
+
+def load_turtle(paths: Iterable[Path]) -> rdflib.Graph:
+    """One rdflib graph of several Turtle files."""
+    graph = rdflib.Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@cache
+def ontology_graph() -> rdflib.Graph:
+    """The project's ontology and concept schemes (every ontology/*.ttl), parsed once per test session."""
+    return load_turtle(sorted((Path(__file__).resolve().parent.parent / "ontology").glob("*.ttl")))

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
 
+from .rdf_parse import load_turtle as load
+from .rdf_parse import ontology_graph as ontology
+
 ROOT = Path(__file__).resolve().parent.parent
 CDV = Namespace("https://w3id.org/cdv/ontology#")
 ONTOLOGY_IRI = URIRef("https://w3id.org/cdv/ontology")
@@ -139,18 +142,6 @@ EXTERNAL_RESOURCES = {
     "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
     "https://w3id.org/cdv/ontology/0.1.0",  # the ontology's version IRI
 }
-
-
-def load(paths: list[Path]) -> Graph:
-    graph = Graph()
-    for path in paths:
-        graph.parse(path, format="turtle")
-    return graph
-
-
-@cache
-def ontology() -> Graph:
-    return load(sorted((ROOT / "ontology").glob("*.ttl")))
 
 
 @cache

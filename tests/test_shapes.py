@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +10,9 @@ from pyshacl import validate
 from rdflib import RDF, RDFS, SH, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
+from .rdf_parse import load_turtle as load
+from .rdf_parse import ontology_graph as ontology
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
 OUR_SHAPES = (ROOT / "shapes" / "cdv-shapes.ttl", ROOT / "shapes" / "cdv-recommendations.ttl")
@@ -18,18 +20,6 @@ CDV = "https://w3id.org/cdv/ontology#"
 INFERENCES = ("none", "rdfs")  # both are supported, and must agree
 # The invalid fixtures run with the mode `cdv validate` uses by default; the other mode is the slow variant.
 FIXTURE_INFERENCES = [pytest.param("rdfs"), pytest.param("none", marks=pytest.mark.slow)]
-
-
-def load(paths: Iterable[Path]) -> Graph:
-    graph = Graph()
-    for path in paths:
-        graph.parse(path, format="turtle")
-    return graph
-
-
-@cache
-def ontology() -> Graph:
-    return load(sorted((ROOT / "ontology").glob("*.ttl")))
 
 
 @cache
