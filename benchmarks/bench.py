@@ -1,11 +1,12 @@
-"""Benchmark: this SPARQL endpoint (`cdv serve`, gunicorn) against Oxigraph's own server, same store, same queries.
+"""Benchmark: this service (`cdv serve`, gunicorn) against Oxigraph's own server, same store, same work.
 
-Not a test: it prints figures. See benchmarks/README.md.
+Not a test: it prints figures, as ratios to Oxigraph server measured in the same run. See benchmarks/README.md.
 
-    .venv/bin/python benchmarks/bench.py [--build-dir DIR] [--duration 10] [--concurrency 1 16] [--workers 2]
+    .venv/bin/python benchmarks/bench.py [--build-dir DIR] [--duration 10] [--plan engine|cache|all]
 
-Each cell runs one query category against one server at one concurrency for a bounded time, with a pool of
-keep-alive connections (requests.Session per client thread), and reports throughput, p50 and p99.
+Each cell runs one category of requests against one server configuration at one concurrency for a bounded
+time, with a pool of keep-alive connections (one requests.Session per client thread), and reports
+throughput, p50, p99 and errors; each server line also gives its start time and resident memory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import itertools
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +23,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,23 +37,45 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.config import load_settings  # noqa: E402
-from server.queries import load_library  # noqa: E402
+from server.queries import NamedQuery, load_library  # noqa: E402
 from server.release import current_release  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
+HTML = "text/html"
 BIG_SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000"
 SUBJECTS = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s"
+MEASURE_TEXTS = "SELECT ?t WHERE { ?m a <https://w3id.org/cdv/ontology#Mesure> ; <https://w3id.org/cdv/ontology#texte> ?t }"
+INDEXED_QUERY = "search-measures"  # answered from the search index by cdv, by CONTAINS on a plain endpoint
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request, relative to a server's base URL."""
+
+    method: str
+    path: str
+    accept: str
+    params: tuple[tuple[str, str], ...] = ()
+    form: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Request:
-    """One query as a client sends it."""
+    """One unit of work, as this service is asked for it and as Oxigraph server is asked for it."""
 
     label: str
-    query: str
-    accept: str
+    cdv: Call
+    oxigraph: Call
+
+
+def sparql(label: str, query: str, accept: str) -> Request:
+    """The same SPARQL query POSTed to both servers' protocol endpoints."""
+    form = (("query", query),)
+    return Request(
+        label, Call("POST", "/sparql", accept, form=form), Call("POST", "/query", accept, form=form)
+    )
 
 
 @dataclass
@@ -75,58 +100,152 @@ class Cell:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
 
+@dataclass
+class ServerRun:
+    """One server configuration's life: how long it took to answer, how much memory it held."""
+
+    name: str
+    start_seconds: float = 0.0
+    rss_mib: float = 0.0
+
+
 # --- the workload ----------------------------------------------------------------------------------------
 
 
+def _select_rows(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+    return list(store.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+
+
+def search_words(store: ox.Store, count: int) -> list[str]:
+    """Frequent words (7+ letters) of the measures' texts: searches that find something."""
+    words = Counter(
+        w.lower()
+        for row in _select_rows(store, MEASURE_TEXTS)
+        for w in re.findall(r"[^\W\d_]{7,}", row["t"].value)  # type: ignore[union-attr]
+    )
+    return [w for w, _n in words.most_common(count)]
+
+
+def contains_query(query: NamedQuery, word: str) -> str:
+    """The named search query with `word` in place of its default: what a plain SPARQL endpoint runs."""
+    return re.sub(r'VALUES \?texte \{ "[^"]*" \}', f'VALUES ?texte {{ "{word}" }}', query.sparql)
+
+
 def workload(store_path: Path, lookups: int) -> dict[str, list[Request]]:
-    """The query categories: named queries with their defaults, point lookups, a 1,000-row SELECT."""
-    named = [Request(q.name, q.sparql, JSON) for q in load_library(ROOT / "queries")]
+    """The categories of work; every request exists on both sides (see benchmarks/README.md)."""
     store = ox.Store.read_only(str(store_path))
-    subjects = [row["s"].value for row in store.query(SUBJECTS, use_default_graph_as_union=True)]  # type: ignore[union-attr, index]
+    library = [q for q in load_library(ROOT / "queries") if "quality" not in q.tags]
+    named = [sparql(q.name, q.sparql, JSON) for q in library if q.name != INDEXED_QUERY]
+    subjects = [row["s"].value for row in _select_rows(store, SUBJECTS)]  # type: ignore[union-attr]
+    subjects = [s for s in subjects if "/id/" in s]
     random.Random(42).shuffle(subjects)
-    describe = [Request("describe", f"DESCRIBE <{iri}>", TURTLE) for iri in subjects[:lookups]]
-    big = [Request("select-1000", BIG_SELECT, JSON)]
-    categories = {"named": named, "lookup": describe, "select-1000": big}
-    # the mix: every named query, as many lookups, and the big SELECT once per round
-    mix = list(itertools.chain.from_iterable(zip(named, itertools.cycle(describe), strict=False))) + big
-    categories["mix"] = mix
-    return {name: requests_ for name, requests_ in categories.items() if requests_}
-
-
-def answer_sizes(url: str, work: dict[str, list[Request]]) -> dict[str, int]:
-    """How many results a server gives for each query (solutions or triples)."""
-    sizes = {}
-    for request in {r.query: r for rs in work.values() for r in rs}.values():
-        response = requests.post(
-            url, data={"query": request.query}, headers={"Accept": request.accept}, timeout=60
+    describe = [sparql("describe", f"DESCRIBE <{iri}>", TURTLE) for iri in subjects[:lookups]]
+    big = [sparql("select-1000", BIG_SELECT, JSON)]
+    search_query = next(q for q in library if q.name == INDEXED_QUERY)
+    search = [
+        Request(
+            "search",
+            Call("GET", f"/api/queries/{INDEXED_QUERY}", "application/json", params=(("texte", word),)),
+            Call("POST", "/query", JSON, form=(("query", contains_query(search_query, word)),)),
         )
+        for word in search_words(store, 20)
+    ]
+    # The traffic of a portal: named queries through the API, resource pages, searches. Oxigraph server has
+    # no pages nor API: it gets the SPARQL behind each (the named query, DESCRIBE, the CONTAINS query).
+    api = [
+        Request(
+            q.name,
+            Call("GET", f"/api/queries/{q.name}", "application/json"),
+            Call("POST", "/query", JSON, form=(("query", q.sparql),)),
+        )
+        for q in library
+        if q.name != INDEXED_QUERY
+    ]
+    pages = [
+        Request("page", Call("GET", "/id/" + iri.split("/id/", 1)[1], HTML), d.oxigraph)
+        for iri, d in zip(subjects[:40], describe[:40], strict=False)
+    ]
+    site = list(itertools.chain.from_iterable(zip(itertools.cycle(api), pages, itertools.cycle(search))))
+    # the SPARQL mix: every named query, as many lookups, and the big SELECT once per round
+    mix = list(itertools.chain.from_iterable(zip(named, itertools.cycle(describe), strict=False))) + big
+    categories = {
+        "named": named,
+        "lookup": describe,
+        "select-1000": big,
+        "mix": mix,
+        "search": search,
+        "site": site,
+    }
+    return {name: work for name, work in categories.items() if work}
+
+
+def answer_sizes(url: str, work: dict[str, list[Request]], side: str) -> dict[str, int]:
+    """How many results a server gives for each SPARQL query (solutions or triples)."""
+    sizes = {}
+    calls = {getattr(r, side): r for rs in work.values() for r in rs if getattr(r, side).path in SPARQL_PATHS}
+    for call in calls:
+        response = send(requests, url, call)
         response.raise_for_status()
-        if request.accept == JSON:
-            sizes[request.query] = len(response.json()["results"]["bindings"])
+        if call.accept == JSON:
+            sizes[dict(call.form)["query"]] = len(response.json()["results"]["bindings"])
         else:
-            sizes[request.query] = len(list(ox.parse(response.content, format=ox.RdfFormat.TURTLE)))
+            sizes[dict(call.form)["query"]] = len(
+                list(ox.parse(response.content, format=ox.RdfFormat.TURTLE))
+            )
     return sizes
+
+
+SPARQL_PATHS = {"/sparql", "/query"}
+
+
+def send(
+    session: requests.Session | object, base: str, call: Call, encoding: str = "identity"
+) -> requests.Response:
+    """Send one call; the body is read whole."""
+    headers = {"Accept": call.accept, "Accept-Encoding": encoding}
+    if call.method == "POST":
+        return session.post(
+            base + call.path, data=dict(call.form), params=call.params, headers=headers, timeout=120
+        )  # type: ignore[attr-defined]
+    return session.get(base + call.path, params=call.params, headers=headers, timeout=120)  # type: ignore[attr-defined]
 
 
 # --- the servers -------------------------------------------------------------------------------------------
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
         try:
-            requests.post(url, data={"query": "ASK {}"}, timeout=10)
-            return
+            if requests.post(url, data={"query": "ASK {}"}, timeout=10).status_code == 200:
+                return
         except requests.RequestException:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.1)
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
+def group_rss_mib(pgid: int) -> float:
+    """Resident memory of every process of a process group (the server, its workers, their children)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss in pages
+    return total / 2**20
+
+
 @contextmanager
-def server(command: list[str], url: str, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run a server process in its own session until the block ends."""
+def server(
+    command: list[str], base: str, probe: str, log: Path, run: ServerRun, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """Run a server process in its own session until the block ends; time its start."""
+    started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
@@ -136,8 +255,9 @@ def server(command: list[str], url: str, log: Path, env: dict[str, str] | None =
             env={**os.environ, **(env or {})},
         )
     try:
-        _wait(url, process)
-        yield url
+        _wait(base + probe, process)
+        run.start_seconds = time.monotonic() - started
+        yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -147,29 +267,84 @@ def server(command: list[str], url: str, log: Path, env: dict[str, str] | None =
             process.wait()
 
 
-def ours(build_dir: Path, args: argparse.Namespace, log_dir: Path, query_workers: int) -> Iterator[str]:
+@dataclass(frozen=True)
+class Config:
+    """A server to measure: Oxigraph server, or cdv with some workers, embedded or remote, with or without cache."""
+
+    name: str
+    workers: int = 2
+    remote: bool = False
+    cache: bool = False
+    query_workers: int = 2
+
+    @property
+    def side(self) -> str:
+        return "oxigraph" if self.name == "oxigraph" else "cdv"
+
+
+def oxigraph_command(oxigraph: str, store: Path, port: int) -> list[str]:
+    return [
+        oxigraph,
+        "serve-read-only",
+        "--location",
+        str(store),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
+
+
+@contextmanager
+def start(
+    config: Config, args: argparse.Namespace, build_dir: Path, store_copy: Path, log_dir: Path, run: ServerRun
+) -> Iterator[tuple[str, int]]:
+    """Start `config`'s server (and, for a remote-backed cdv, its Oxigraph engine)."""
     port = free_port()
+    if config.side == "oxigraph":
+        with server(
+            oxigraph_command(args.oxigraph, store_copy, port),
+            f"http://127.0.0.1:{port}",
+            "/query",
+            log_dir / "oxigraph.log",
+            run,
+        ) as started:
+            yield started
+        return
     command = [
         sys.executable, "-m", "server", "--build-dir", str(build_dir), "serve", "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads),
-        "--query-workers", str(query_workers),
+        "--port", str(port), "--workers", str(config.workers), "--threads", str(args.threads),
+        "--query-workers", str(config.query_workers),
     ]  # fmt: skip
-    return server(command, f"http://127.0.0.1:{port}/sparql", log_dir / f"cdv-{query_workers}.log")
-
-
-def oxigraph(store_copy: Path, args: argparse.Namespace, log_dir: Path) -> Iterator[str]:
-    port = free_port()
-    command = [
-        args.oxigraph, "serve-read-only", "--location", str(store_copy), "--bind", f"127.0.0.1:{port}",
-        "--union-default-graph",
-    ]  # fmt: skip
-    return server(command, f"http://127.0.0.1:{port}/query", log_dir / "oxigraph.log")
+    env = {"CDV_CACHE_BYTES": str(args.cache_mib * 2**20 if config.cache else 0)}
+    if config.cache:  # a cold cache: the first pass over the work fills it
+        shutil.rmtree(build_dir / "cache", ignore_errors=True)
+    if not config.remote:
+        with server(
+            command, f"http://127.0.0.1:{port}", "/sparql", log_dir / f"{config.name}.log", run, env
+        ) as started:
+            yield started
+        return
+    engine_port = free_port()
+    engine_run = ServerRun("engine")
+    engine = server(
+        oxigraph_command(args.oxigraph, store_copy, engine_port),
+        f"http://127.0.0.1:{engine_port}",
+        "/query",
+        log_dir / f"{config.name}-engine.log",
+        engine_run,
+    )
+    with engine:
+        command += ["--endpoint", f"http://127.0.0.1:{engine_port}/query"]
+        with server(
+            command, f"http://127.0.0.1:{port}", "/sparql", log_dir / f"{config.name}.log", run, env
+        ) as started:
+            yield started
 
 
 # --- the load ------------------------------------------------------------------------------------------
 
 
-def run_cell(url: str, cell: Cell, work: Sequence[Request], duration: float, gzip: bool) -> Cell:
+def run_cell(base: str, cell: Cell, work: Sequence[Request], side: str, duration: float, gzip: bool) -> Cell:
     """`cell.concurrency` clients, each looping over the work (from its own offset) until the time is up."""
     stop = time.monotonic() + duration
     lock = threading.Lock()
@@ -181,16 +356,10 @@ def run_cell(url: str, cell: Cell, work: Sequence[Request], duration: float, gzi
         for i in itertools.count(offset):
             if time.monotonic() >= stop:
                 break
-            request = work[i % len(work)]
+            call: Call = getattr(work[i % len(work)], side)
             started = time.perf_counter()
             try:
-                response = session.post(
-                    url,
-                    data={"query": request.query},
-                    headers={"Accept": request.accept, "Accept-Encoding": encoding},
-                    timeout=60,
-                )
-                _ = response.content
+                response = send(session, base, call, encoding)
                 ok = response.status_code == 200
             except requests.RequestException:
                 ok = False
@@ -209,6 +378,109 @@ def run_cell(url: str, cell: Cell, work: Sequence[Request], duration: float, gzi
     return cell
 
 
+def warm(base: str, work: dict[str, list[Request]], side: str, categories: Sequence[str]) -> int:
+    """Send every request of the categories once (fills caches, loads pages); return the failures."""
+    failures = 0
+    session = requests.Session()
+    for category in categories:
+        for call in dict.fromkeys(getattr(r, side) for r in work.get(category, [])):
+            try:
+                failures += send(session, base, call).status_code != 200
+            except requests.RequestException:
+                failures += 1
+    return failures
+
+
+# --- plans -------------------------------------------------------------------------------------------------
+
+Plan = list[tuple[Config, list[tuple[str, int]]]]  # each server with its (category, concurrency) cells
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """What to run. `engine`: issue 8's matrix; `cache`: issue 9's repeated traffic and search; `sparql`: 3's."""
+    cells: Plan = []
+    high = max(args.concurrency)
+    if args.plan in {"sparql"}:
+        grid = [(c, n) for c in args.categories for n in args.concurrency]
+        cells.append((Config("oxigraph"), grid))
+        cells.append((Config("cdv", args.workers[0]), grid))
+        return cells
+    oxigraph_cells: list[tuple[str, int]] = []
+    if args.plan in {"engine", "all"}:
+        oxigraph_cells.append(("mix", high))
+        for k in args.workers:
+            cells.append((Config(f"cdv-e{k}", k), [("mix", high)]))
+        if not args.no_remote:
+            for k in args.workers:
+                cells.append((Config(f"cdv-r{k}", k, remote=True), [("mix", high)]))
+    if args.plan in {"cache", "all"}:
+        oxigraph_cells += [("site", high), ("search", 1)]
+        cells.append((Config("cdv-e2-nocache", 2), [("site", high), ("search", 1)]))
+        cells.append((Config("cdv-e2-cache", 2, cache=True), [("site", high)]))
+    return [(Config("oxigraph"), oxigraph_cells), *cells]
+
+
+def report(cells: list[Cell], runs: list[ServerRun]) -> None:
+    print(
+        f"\n{'server':<16}{'category':<13}{'conc':>5}{'req':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'err':>5}"
+    )
+    for c in cells:
+        print(
+            f"{c.server:<16}{c.category:<13}{c.concurrency:>5}{len(c.latencies):>8}{c.throughput:>10.1f}"
+            f"{c.percentile(50):>10.2f}{c.percentile(99):>10.2f}{c.errors:>5}"
+        )
+    print(f"\n{'server':<16}{'start s':>9}{'RSS MiB':>10}")
+    for r in runs:
+        print(f"{r.name:<16}{r.start_seconds:>9.2f}{r.rss_mib:>10.1f}")
+    base = {(c.category, c.concurrency): c for c in cells if c.server == "oxigraph"}
+    base_run = next((r for r in runs if r.name == "oxigraph"), None)
+    print("\nratios to Oxigraph server (throughput x, p50 x, p99 x; start x, memory x):")
+    for c in cells:
+        b = base.get((c.category, c.concurrency))
+        if c.server == "oxigraph" or b is None or not b.throughput:
+            continue
+        print(
+            f"  {c.server:<16}{c.category:<13}c={c.concurrency:<4} throughput {c.throughput / b.throughput:6.2f}"
+            f"   p50 {c.percentile(50) / b.percentile(50):6.2f}   p99 {c.percentile(99) / b.percentile(99):6.2f}"
+        )
+    if base_run and base_run.rss_mib:
+        for r in runs:
+            if r.name != "oxigraph":
+                print(
+                    f"  {r.name:<16}start {r.start_seconds / base_run.start_seconds:6.2f}   memory {r.rss_mib / base_run.rss_mib:6.2f}"
+                )
+    goals(cells, base)
+
+
+def goals(cells: list[Cell], base: dict[tuple[str, int], Cell]) -> None:
+    """The goals of issues 3, 8 and 9, where this run measured them."""
+
+    def cell(server: str, category: str, concurrency: int) -> Cell | None:
+        return next(
+            (c for c in cells if (c.server, c.category, c.concurrency) == (server, category, concurrency)),
+            None,
+        )
+
+    high = max((c.concurrency for c in cells), default=16)
+    checks: list[tuple[str, Callable[[], bool | None]]] = []
+    mix, mix_base = cell("cdv-e2", "mix", high), base.get(("mix", high))
+    if mix and mix_base:
+        checks.append((f"embedded, 2 workers, mix, c={high}: throughput >= 0.5x Oxigraph server",
+                       lambda: mix.throughput >= 0.5 * mix_base.throughput))  # fmt: skip
+    site, site_base = cell("cdv-e2-cache", "site", high), base.get(("site", high))
+    if site and site_base:
+        checks.append((f"cache, repeated site traffic, c={high}: throughput >= 2x Oxigraph server",
+                       lambda: site.throughput >= 2 * site_base.throughput))  # fmt: skip
+    search, search_base = cell("cdv-e2-nocache", "search", 1), base.get(("search", 1))
+    if search and search_base:
+        checks.append(("search index p50 at least 20x faster than CONTAINS on Oxigraph server",
+                       lambda: search_base.percentile(50) >= 20 * search.percentile(50)))  # fmt: skip
+    if checks:
+        print("\ngoals:")
+    for text, check in checks:
+        print(f"  {'met    ' if check() else 'NOT met'}  {text}")
+
+
 # --- main -------------------------------------------------------------------------------------------------
 
 
@@ -217,15 +489,40 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--build-dir", type=Path, help="a build folder (default: build the project into a temp dir)"
     )
+    parser.add_argument(
+        "--plan",
+        choices=["sparql", "engine", "cache", "all"],
+        default="all",
+        help="what to measure (default all)",
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per cell (default 10)")
     parser.add_argument(
-        "--concurrency", type=int, nargs="+", default=[1, 16], help="client threads (default 1 16)"
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[1, 16],
+        help="client threads (default 1 16; plans engine/cache use the highest)",
     )
-    parser.add_argument("--categories", nargs="+", default=["named", "lookup", "select-1000", "mix"])
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of cdv serve (default 2)")
+    parser.add_argument(
+        "--categories",
+        nargs="+",
+        default=["named", "lookup", "select-1000", "mix"],
+        help="plan sparql: which SPARQL categories",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2, 4],
+        help="gunicorn workers of cdv serve (default 1 2 4)",
+    )
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
-    parser.add_argument("--query-workers", type=int, default=2, help="query children per worker (default 2)")
-    parser.add_argument("--in-process", action="store_true", help="also measure cdv with in-process queries")
+    parser.add_argument(
+        "--no-remote", action="store_true", help="skip cdv serve --endpoint (remote-backed) runs"
+    )
+    parser.add_argument(
+        "--cache-mib", type=int, default=256, help="result cache size of the cached runs (default 256)"
+    )
     parser.add_argument("--lookups", type=int, default=200, help="distinct resources looked up (default 200)")
     parser.add_argument(
         "--gzip", action="store_true", help="ask for gzip (Oxigraph ignores it; cdv compresses)"
@@ -242,78 +539,57 @@ def build_into(path: Path) -> Path:
     return path
 
 
-def report(cells: list[Cell], baseline: str = "oxigraph") -> None:
-    print(
-        f"\n{'server':<14}{'category':<13}{'conc':>5}{'req':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'err':>5}"
-    )
-    for c in cells:
-        print(
-            f"{c.server:<14}{c.category:<13}{c.concurrency:>5}{len(c.latencies):>8}{c.throughput:>10.1f}"
-            f"{c.percentile(50):>9.2f}{c.percentile(99):>9.2f}{c.errors:>5}"
-        )
-    print("\nratio to Oxigraph server (throughput x, p99 x):")
-    base = {(c.category, c.concurrency): c for c in cells if c.server == baseline}
-    for c in cells:
-        b = base.get((c.category, c.concurrency))
-        if c.server == baseline or b is None or not b.throughput:
-            continue
-        print(
-            f"  {c.server:<14}{c.category:<13}c={c.concurrency:<4} throughput {c.throughput / b.throughput:5.2f}"
-            f"   p99 {c.percentile(99) / b.percentile(99):5.2f}"
-        )
-    goal = [
-        (c, base.get((c.category, c.concurrency))) for c in cells if c.server == "cdv" and c.category == "mix"
-    ]
-    for c, b in goal:
-        if b is None or c.concurrency != 16:
-            continue
-        met = c.throughput >= 0.5 * b.throughput and c.percentile(99) <= 2 * b.percentile(99)
-        print(
-            f"\ngoal at concurrency 16 on the mix (≥ 0.5x throughput, p99 ≤ 2x): {'met' if met else 'NOT met'}"
-        )
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="cdv-bench-") as tmp:
         work_dir = Path(tmp)
         build_dir = args.build_dir or build_into(work_dir / "build")
         release = current_release(build_dir)
-        store_copy = work_dir / "oxigraph-store"
+        store_copy = work_dir / "oxigraph-store"  # Oxigraph server reads its own copy of the published store
         shutil.copytree(release.store_path, store_copy)
         work = workload(release.store_path, args.lookups)
         print(
-            f"build {release.build_id}: {len(ox.Store.read_only(str(release.store_path)))} quads; "
-            + ", ".join(f"{k}: {len(v)} queries" for k, v in work.items())
+            f"build {release.build_id}: {release.manifest.get('triples')} triples in {len(release.manifest.get('graphs', {}))} graphs; "
+            + ", ".join(f"{k}: {len(v)} requests" for k, v in work.items())
         )
-        print(
-            f"cdv: {args.workers} workers x {args.threads} threads, {args.query_workers} query children each; "
-            f"{os.cpu_count()} CPUs; {args.duration:g} s per cell; Accept-Encoding: {'gzip' if args.gzip else 'identity'}"
-        )
-        servers = [("oxigraph", lambda: oxigraph(store_copy, args, work_dir)),
-                   ("cdv", lambda: ours(build_dir, args, work_dir, args.query_workers))]  # fmt: skip
-        if args.in_process:
-            servers.append(("cdv-inprocess", lambda: ours(build_dir, args, work_dir, 0)))
+        print(f"{os.cpu_count()} CPUs; {args.duration:g} s per cell; {args.threads} threads per cdv worker")
         cells: list[Cell] = []
+        runs: list[ServerRun] = []
         sizes: dict[str, dict[str, int]] = {}
-        for name, start in servers:
-            with start() as url:
-                sizes[name] = answer_sizes(url, work)  # also warms the server up
-                for category in args.categories:
-                    for concurrency in args.concurrency:
-                        cell = Cell(name, category, concurrency)
-                        cells.append(run_cell(url, cell, work[category], args.duration, args.gzip))
-                        print(
-                            f"  {name:<14}{category:<13}c={concurrency:<4}{cell.throughput:9.1f} req/s"
-                            f"  p50 {cell.percentile(50):7.2f} ms  p99 {cell.percentile(99):7.2f} ms",
-                            flush=True,
-                        )
-        report(cells)
-        differ = [q for q in sizes["oxigraph"] if len({s[q] for s in sizes.values()}) != 1]
+        for config, grid in plan(args):
+            run = ServerRun(config.name)
+            with start(config, args, build_dir, store_copy, work_dir, run) as (base, pgid):
+                categories = list(dict.fromkeys(category for category, _n in grid))
+                sizes[config.name] = answer_sizes(
+                    base, {c: work[c] for c in categories if c in work}, config.side
+                )
+                failed = warm(base, work, config.side, categories)
+                if failed:
+                    print(f"  {config.name}: {failed} request(s) failed during the warm-up pass")
+                for category, concurrency in grid:
+                    cell = run_cell(
+                        base,
+                        Cell(config.name, category, concurrency),
+                        work[category],
+                        config.side,
+                        args.duration,
+                        args.gzip,
+                    )
+                    cells.append(cell)
+                    print(
+                        f"  {config.name:<16}{category:<13}c={concurrency:<4}{cell.throughput:9.1f} req/s"
+                        f"  p50 {cell.percentile(50):8.2f} ms  p99 {cell.percentile(99):8.2f} ms  errors {cell.errors}",
+                        flush=True,
+                    )
+                run.rss_mib = group_rss_mib(pgid)
+            runs.append(run)
+        report(cells, runs)
+        reference = sizes.get("oxigraph", {})
+        differ = [q for q in reference if any(q in s and s[q] != reference[q] for s in sizes.values())]
         print(
-            f"\nsame number of results from every server for all {len(sizes['oxigraph'])} queries"
+            f"\nsame number of results from every server for all {len(reference)} SPARQL queries"
             if not differ
-            else f"\nWARNING: the servers disagree on {len(differ)} queries, e.g. {differ[0]}"
+            else f"\nWARNING: the servers disagree on {len(differ)} queries, e.g. {differ[0][:200]}"
         )
 
 

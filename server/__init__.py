@@ -12,6 +12,7 @@ from .config import Settings, load_settings
 from .errors import register_error_handlers
 from .http_cache import init_http_cache
 from .release import current_release
+from .result_cache import init_result_cache
 from .store import Backend, EmbeddedStore
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_error_handlers(app)
+    init_result_cache(app)  # first: the access log (system.init_app) wraps it and logs hits too
     _register_blueprints(app)
     init_http_cache(app)
     return app
@@ -32,10 +34,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """Each blueprint owns one part of the service."""
-    from . import assets, catalog, pages, queries_api, query_pages, sparql, system
+    from . import assets, catalog, pages, queries_api, query_pages, search, sparql, system
 
     system.init_app(app)  # /health, CORS, access log
-    for module in (queries_api, query_pages, pages, catalog, sparql, assets):
+    for module in (queries_api, query_pages, pages, catalog, sparql, search, assets):
         app.register_blueprint(module.bp)
 
 
@@ -50,8 +52,12 @@ def backend() -> Backend:
     pid = os.getpid()
     if state.get("pid") != pid:
         cfg = settings()
-        release = current_release(cfg.build_dir) if cfg.store_path is None else None
-        if release is not None:
+        release = current_release(cfg.build_dir) if cfg.store_path is None and not cfg.endpoint else None
+        if cfg.endpoint:
+            from .remote import open_remote
+
+            state["backend"] = open_remote(cfg)
+        elif release is not None:
             state["backend"] = EmbeddedStore.open_release(release)
         else:
             import pyoxigraph as ox

@@ -14,10 +14,14 @@ import pyoxigraph as ox
 
 from . import release as rel
 from .config import Settings
+from .cross_document import cross_document_findings, graph_quads
 from .dumps import publish_metadata
 from .metadata import built_at
 from .rdfio import RDF_EXTENSIONS, DataError, check_syntax, rdf_files
-from .validate import Report, validate_files
+from .search_index import FILENAME as SEARCH_INDEX
+from .search_index import build_index_from_store
+from .validate import Report
+from .validate_pool import Document, validate_documents
 
 SKIPPED_DATA_FOLDERS = {"sources"}
 
@@ -75,42 +79,63 @@ def content_hash(graphs: Sequence[GraphSource]) -> str:
     return digest.hexdigest()
 
 
-def check_and_validate(settings: Settings, graphs: Sequence[GraphSource]) -> Report:
-    """Syntax-check every file, then validate each document graph; raise BuildError on violations."""
-    for graph in graphs:
-        for path in graph.files:
-            check_syntax(path)
-    report = Report()
-    for graph in graphs[1:]:
-        report.findings.extend(
-            validate_files(graph.files, settings.shapes_dir, settings.ontology_dir).findings
-        )
+def documents(graphs: Sequence[GraphSource]) -> dict[str, Document]:
+    """The document graphs (all but the ontology's, first), by graph IRI."""
+    return {graph.iri: Document(graph.iri, graph.files) for graph in graphs[1:]}
+
+
+def check_and_validate(settings: Settings, graphs: Sequence[GraphSource], jobs: int | None = None) -> Report:
+    """Syntax-check the ontology, then validate each document on its own, in parallel (each worker checks
+    its document's syntax); raise BuildError on violations, naming the documents."""
+    for path in graphs[0].files:
+        check_syntax(path)
+    docs = list(documents(graphs).values())
+    report = validate_documents(docs, settings.shapes_dir, settings.ontology_dir, jobs)
     if not report.conforms:
-        raise BuildError(f"{len(report.violations)} SHACL violation(s): nothing was published", report)
+        raise BuildError(
+            f"{len(report.violations)} SHACL violation(s) in {len(report.failed)} of {report.documents} "
+            "document(s): nothing was published",
+            report,
+        )
     return report
+
+
+GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 def load_store(path: Path, graphs: Sequence[GraphSource]) -> dict[str, int]:
     """Write a new on-disk store with one named graph per source; return triples per graph."""
     store = ox.Store(str(path))
-    counts = {}
-    for graph in graphs:
-        target = ox.NamedNode(graph.iri)
-        for file in graph.files:
-            store.bulk_load(
-                path=str(file), format=ox.RdfFormat.from_extension(file.suffix.lstrip(".")), to_graph=target
-            )
-        counts[graph.iri] = sum(1 for _ in store.quads_for_pattern(None, None, None, target))
+    # One bulk load for all sources: a bulk_load per file costs a tenth of a second each (9,000 files at N=1,000).
+    store.bulk_extend(graph_quads([(graph.iri, graph.files) for graph in graphs]))
+    sizes = {row["g"].value: int(row["n"].value) for row in store.query(GRAPH_SIZES)}
     store.optimize()
     store.flush()
     del store
-    return counts
+    return {graph.iri: sizes.get(graph.iri, 0) for graph in graphs}
 
 
-def build(settings: Settings, data_dirs: Sequence[Path] | None = None) -> rel.Release:
+def check_across_documents(path: Path, graphs: Sequence[GraphSource]) -> None:
+    """Run the cross-document rules on the staging store; raise BuildError on violations."""
+    store = ox.Store(str(path))
+    findings = cross_document_findings(store, documents(graphs), [graphs[0].iri])
+    del store
+    report = Report(findings, documents=len(graphs) - 1)
+    if not report.conforms:
+        report.failed = sorted({f.document for f in report.violations if f.document})
+        raise BuildError(
+            f"{len(report.violations)} cross-document violation(s) in {len(report.failed)} document(s): "
+            "nothing was published",
+            report,
+        )
+
+
+def build(
+    settings: Settings, data_dirs: Sequence[Path] | None = None, jobs: int | None = None
+) -> rel.Release:
     """Build and publish a new release; on any error the current release stays as it was."""
     graphs = all_graphs(settings, data_dirs)
-    check_and_validate(settings, graphs)
+    check_and_validate(settings, graphs, jobs)
     digest = content_hash(graphs)
     build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{digest[:10]}"
     releases = settings.build_dir / rel.RELEASES
@@ -119,8 +144,13 @@ def build(settings: Settings, data_dirs: Sequence[Path] | None = None) -> rel.Re
     try:
         staging.mkdir()
         counts = load_store(staging / rel.STORE, graphs)
+        check_across_documents(staging / rel.STORE, graphs)
         # dumps, VoID statistics and the catalogue, from this store, before it is published
-        published = publish_metadata(staging / rel.STORE, staging, settings, counts, built_at(build_id))
+        published = publish_metadata(
+            staging / rel.STORE, staging, settings, counts, built_at(build_id), build_id
+        )
+        index = staging / SEARCH_INDEX  # the full-text index, read-only beside the store
+        build_index_from_store(staging / rel.STORE, index, [settings.graph_base + "metadata"], build_id)
         manifest = {
             "build_id": build_id,
             "content_hash": digest,

@@ -55,7 +55,10 @@ TOP_PAGES = ("", "catalog", "sparql", "queries", "ontology")
 def serving_release() -> Release:
     """The release of the store this process serves (a newer build may be published but not yet loaded)."""
     try:
-        path = getattr(backend(), "path", None)
+        store = backend()
+        if hasattr(store, "local_release"):  # a remote engine: the local files of its build, or a 404 why
+            return store.local_release()
+        path = getattr(store, "path", None)
         if path is not None and (Path(path).parent / MANIFEST).is_file():
             return read_release(Path(path).parent)
         return current_release(settings().build_dir)

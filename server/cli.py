@@ -36,6 +36,25 @@ def main(ctx: click.Context, root: Path | None, build_dir: Path | None) -> None:
     ctx.obj = load_settings(overrides)
 
 
+STORE_OPTION = click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Publication folder: DIR/releases/<build-id>/store and the DIR/current link (same as --build-dir).",
+)
+JOBS_OPTION = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    help="Documents validated in parallel (default: CDV_JOBS, else one per core).",
+)
+
+
+def _with_store(cfg: Settings, store: Path | None) -> Settings:
+    from dataclasses import replace
+
+    return replace(cfg, build_dir=store) if store else cfg
+
+
 @main.command()
 @click.option(
     "--data",
@@ -44,15 +63,17 @@ def main(ctx: click.Context, root: Path | None, build_dir: Path | None) -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Data folder(s) to build (default: the project's data/). Repeatable.",
 )
+@STORE_OPTION
+@JOBS_OPTION
 @click.pass_context
-def build(ctx: click.Context, data_dirs: tuple[Path, ...]) -> None:
+def build(ctx: click.Context, data_dirs: tuple[Path, ...], store: Path | None, jobs: int | None) -> None:
     """Load ontology and data, validate, and publish a new store (the old one stays if anything fails)."""
     from .build import BuildError
     from .build import build as run_build
     from .validate import format_report
 
     try:
-        release = run_build(_settings(ctx), list(data_dirs) or None)
+        release = run_build(_with_store(_settings(ctx), store), list(data_dirs) or None, jobs)
     except DataError as err:
         click.echo(f"error: {err}", err=True)
         click.echo("Nothing was published; the previous build is unchanged.", err=True)
@@ -70,36 +91,70 @@ def build(ctx: click.Context, data_dirs: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@JOBS_OPTION
 @click.pass_context
-def validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Validate Turtle files (default: the project's data/) against the shapes; exit 1 on violations."""
-    from .validate import format_report, validate_files
+def validate(ctx: click.Context, files: tuple[Path, ...], jobs: int | None) -> None:
+    """Validate Turtle files (default: the project's data/) against the shapes, each folder of files as one
+    document, in parallel; then the rules across documents; exit 1 on violations."""
+    from .cross_document import check_files
+    from .validate import format_report
+    from .validate_pool import documents_of, validate_documents
 
     cfg = _settings(ctx)
+    documents = documents_of(list(files) or [cfg.data_dir])
     try:
-        report = validate_files(list(files) or [cfg.data_dir], cfg.shapes_dir, cfg.ontology_dir)
+        report = validate_documents(documents, cfg.shapes_dir, cfg.ontology_dir, jobs)
+        if report.conforms:
+            across = check_files(documents)
+            report.findings.extend(across)
+            report.failed = sorted(
+                {*report.failed, *(f.document for f in across if f.severity == "Violation")}
+            )
     except DataError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
     click.echo(format_report(report))
-    quality_ok = _quality_checks(cfg, list(files) or [cfg.data_dir])
+    quality_ok = _quality_checks(cfg, [d.files for d in documents])
     sys.exit(0 if report.conforms and quality_ok else 1)
 
 
-def _quality_checks(cfg: Settings, paths: list[Path]) -> bool:
-    """Run the queries tagged `quality` over the files; print each one that returns rows, with its rows."""
+def _quality_checks(cfg: Settings, documents: list[tuple[Path, ...]]) -> bool:
+    """Run the queries tagged `quality` on each document; print each failure with its rows."""
     from .queries import load_library, memory_store, quality_failures
     from .query_results import text_table
 
     checks = (
         [q for q in load_library(cfg.queries_dir) if "quality" in q.tags] if cfg.queries_dir.is_dir() else []
     )
-    failures = quality_failures(memory_store(paths), checks)
-    for query, rows in failures:
-        click.echo(f"quality check {query.name} failed ({query.title['en']}): {len(rows)} row(s)")
-        click.echo(text_table(query.columns, rows))
-    click.echo(f"quality checks: {len(checks) - len(failures)} of {len(checks)} passed")
-    return not failures
+    failed: dict[str, None] = {}
+    for files in documents:  # one document at a time: memory stays that of one document
+        for query, rows in quality_failures(memory_store(files), checks):
+            failed[query.name] = None
+            click.echo(f"quality check {query.name} failed ({query.title['en']}): {len(rows)} row(s)")
+            click.echo(text_table(query.columns, rows))
+    click.echo(f"quality checks: {len(checks) - len(failed)} of {len(checks)} passed")
+    return not failed
+
+
+@main.command("synth")
+@click.option(
+    "--territories", "count", required=True, type=click.IntRange(1, 4000), help="Documents to write."
+)
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Data folder to write."
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, byte-identical files.")
+def synth_command(count: int, out: Path, seed: int) -> None:
+    """Write COUNT fictitious, shape-valid protocol documents in OUT/<territoire>/<document>/ (data layout)."""
+    from tqdm import tqdm
+
+    from .synth import synthesize
+    from .validate_pool import show_progress
+
+    documents = synthesize(count, out, seed)
+    bar = tqdm(documents, total=count, desc="synth", unit="doc", disable=not show_progress(), file=sys.stderr)
+    triples = sum(bar)
+    click.echo(f"wrote {count} document(s), {triples} triples, in {out}")
 
 
 STATS_QUERY = """
@@ -197,7 +252,14 @@ def _key_value(text: str) -> tuple[str, str]:
     type=click.IntRange(0, 64),
     help="Query processes per worker (default: CDV_QUERY_WORKERS or 2; 0 = in-process, no time limit).",
 )
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Serve from this remote SPARQL 1.1 endpoint instead of the embedded store (default: CDV_ENDPOINT); "
+    "see docs/deploy.md.",
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@STORE_OPTION
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -207,7 +269,9 @@ def serve(
     threads: int,
     query_timeout: float | None,
     query_workers: int | None,
+    endpoint: str | None,
     dev: bool,
+    store: Path | None,
 ) -> None:
     """Serve the published store: SPARQL endpoint, pages, API (gunicorn; --dev for Flask's server)."""
     from dataclasses import replace
@@ -215,13 +279,17 @@ def serve(
     from .serve import ServeOptions
     from .serve import serve as run_server
 
-    cfg = _settings(ctx)
+    cfg = _with_store(_settings(ctx), store)
     if query_timeout is not None:
         cfg = replace(cfg, query_timeout=query_timeout)
     if query_workers is not None:
         cfg = replace(cfg, query_workers=query_workers)
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{endpoint!r} is not an http:// or https:// URL.", param_hint="--endpoint")
+    if endpoint:
+        cfg = replace(cfg, endpoint=endpoint)
     try:
-        if cfg.store_path is None:
+        if cfg.store_path is None and not cfg.endpoint:
             current_release(cfg.build_dir)
     except NoRelease as err:
         click.echo(f"warning: {err}; /health answers 503 until a build is published", err=True)

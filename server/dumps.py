@@ -30,6 +30,8 @@ from .validate import Report, validate_graph
 
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
 METADATA = "metadata"  # the release folder holding catalog.nt, void.nt and shapes.nt
+METADATA_QUADS = "metadata.nq"  # the metadata graph as loaded in the store (catalogue, build id)
+OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"  # the build id, on the metadata graph's IRI
 WHOLE_DUMP = "cdv-graph"
 _CHUNK = 1 << 20
 
@@ -310,10 +312,12 @@ def publish_metadata(
     settings: Settings,
     counts: dict[str, int],
     built: datetime | None = None,
+    build_id: str | None = None,
 ) -> dict[str, Any]:
     """The build step: dumps, statistics, catalogue and VoID; returns what the manifest records.
 
-    `counts` is the triples per data graph, as loaded (the ontology graph first).
+    `counts` is the triples per data graph, as loaded (the ontology graph first). The metadata graph (the
+    catalogue and the build id) also goes to `metadata/metadata.nq`, for loading into a remote engine.
     """
     graphs = list(counts)
     store = ox.Store(str(store_path))
@@ -345,7 +349,11 @@ def publish_metadata(
         (folder / "shapes.nt").write_bytes(shapes.serialize(format="nt", encoding="utf-8"))
     target = ox.NamedNode(metadata_graph_iri(settings))
     store.load(catalog.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES, to_graph=target)
-    metadata_triples = sum(1 for _ in store.quads_for_pattern(None, None, None, target))
+    if build_id is not None:  # how a server over a remote engine knows which build the engine holds
+        store.add(ox.Quad(target, ox.NamedNode(OWL_VERSION_INFO), ox.Literal(build_id), target))
+    metadata_quads = list(store.quads_for_pattern(None, None, None, target))
+    ox.serialize(metadata_quads, str(folder / METADATA_QUADS), ox.RdfFormat.N_QUADS)
+    metadata_triples = len(metadata_quads)
     store.flush()
     del store
     return {

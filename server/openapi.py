@@ -7,10 +7,16 @@ from typing import Any
 
 from .queries import NamedQuery, Parameter
 from .query_results import JsonValue
+from .search_query import MAX_QUERY_CHARS
 
 MAX_INTEGER = 10**18 - 1  # integer parameters are bound as 64-bit values (queries._INTEGER)
 FORMAT_NAMES = ("json", "sparql-json", "csv", "tsv")  # the ?format= values of /api/queries/<name>
 
+SEARCH_NOTE = (
+    "Answered from the full-text search index of the build (the one `/search` uses): `{param}` is a search "
+    'text (all words must match, case and accents ignored; "…" for a phrase; a trailing * for a prefix); '
+    "rows come best match first (the best 100 ?{bind})."
+)
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
 _TEXT = {"schema": {"type": "string"}}
 _PLAIN_ERROR = {"text/plain": _TEXT}
@@ -94,13 +100,25 @@ QUERY_INFO_SCHEMA: dict[str, Any] = {
 }
 
 
-def parameter_schema(param: Parameter, allowed: Sequence[JsonValue]) -> dict[str, Any]:
-    """The JSON schema of one query parameter: its type, default and, when enumerable, its values."""
+def parameter_schema(
+    param: Parameter, allowed: Sequence[JsonValue], searched: bool = False
+) -> dict[str, Any]:
+    """The JSON schema of one query parameter: its type, default and, when enumerable, its values.
+
+    A search text (`searched`) gets its length bounds; the rest of its grammar (balanced quotes, where `*`
+    may stand) is no regular language JSON Schema can state, so it is described in words and its 400 too.
+    """
     schema = dict(_TYPE_SCHEMAS[param.type])
     schema["default"] = json_default(param)
     if allowed:
         schema["enum"] = list(allowed)
+    if searched:
+        schema.update(minLength=1, maxLength=MAX_QUERY_CHARS)
     return schema
+
+
+def _searched(query: NamedQuery, param: Parameter) -> bool:
+    return query.engine is not None and query.engine.param == param.name
 
 
 def json_default(param: Parameter) -> JsonValue:
@@ -130,7 +148,7 @@ def operation(query: NamedQuery, allowed: Mapping[str, Sequence[JsonValue]]) -> 
             "in": "query",
             "required": False,
             "description": p.description or p.name,
-            "schema": parameter_schema(p, allowed.get(p.name, ())),
+            "schema": parameter_schema(p, allowed.get(p.name, ()), searched=_searched(query, p)),
         }
         for p in query.parameters
     ]
@@ -143,12 +161,15 @@ def operation(query: NamedQuery, allowed: Mapping[str, Sequence[JsonValue]]) -> 
             "schema": {"type": "string", "enum": list(FORMAT_NAMES)},
         }
     )
+    bad_request = "A parameter is unknown, repeated, of the wrong type or not allowed."
+    descriptions = [query.descriptions[lang] for lang in ("en", "fr") if lang in query.descriptions]
+    if query.engine is not None:
+        descriptions.append(SEARCH_NOTE.format(param=query.engine.param, bind=query.engine.bind))
+        bad_request += f" Or the search text `{query.engine.param}` is empty, too long or malformed."
     return {
         "operationId": query.name,
         "summary": query.title.get("en", query.name),
-        "description": "\n\n".join(
-            query.descriptions[lang] for lang in ("en", "fr") if lang in query.descriptions
-        ),
+        "description": "\n\n".join(descriptions),
         "tags": list(query.tags[:1]),  # one group each in the docs page (all tags are in /api/queries)
         "parameters": parameters,
         "responses": {
@@ -162,7 +183,7 @@ def operation(query: NamedQuery, allowed: Mapping[str, Sequence[JsonValue]]) -> 
                 },
             },
             "400": {
-                "description": "A parameter is unknown, repeated, of the wrong type or not allowed.",
+                "description": bad_request,
                 "content": _PLAIN_ERROR,
             },
             "406": {"description": "None of the accepted formats can be produced.", "content": _PLAIN_ERROR},

@@ -10,6 +10,7 @@ user's string never becomes SPARQL text.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,8 @@ import pyoxigraph as ox
 from .errors import ClientError
 from .query_results import JsonValue, records
 from .rdfio import rdf_files
+from .search_index import IndexMissing, SearchIndex, index_path
+from .search_query import parse_search
 from .store import Backend, EmbeddedStore, Term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -34,6 +37,12 @@ _PARAM = re.compile(
 )
 _PREFIX = re.compile(r"^\s*PREFIX\s+(?P<prefix>[A-Za-z][\w.-]*)?:\s*<(?P<iri>[^>]*)>", re.I | re.M)
 _VALUES_LINE = re.compile(r"^\s*VALUES\s*(?:\((?P<many>[^)]*)\)|(?P<one>\?\w+))\s*\{.*\}\s*(?:#.*)?$", re.I)
+_ENGINE = re.compile(r"^search\s+(?P<param>[a-z][a-z0-9_]*)\s+(?P<bind>[a-z][a-zA-Z0-9_]*)\s+(?P<cls>\S+)$")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.I)
+_PORTABLE_MATCH = re.compile(
+    r"^[ \t]*# portable-match-begin\b.*?^[ \t]*# portable-match-end[^\n]*\n", re.M | re.S
+)
+SEARCH_ROWS = 100  # the best resources a query run by the search index answers with (details cost per row)
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -86,6 +95,20 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Engine:
+    """`# engine: search PARAM VAR CLASS`: the search index answers PARAM, ranking resources of CLASS as VAR.
+
+    The query's lines from `# portable-match-begin` to `# portable-match-end` are its portable text match
+    (CONTAINS): the index replaces them, and `body` is the query without them, run on the index's resources.
+    """
+
+    param: str
+    bind: str
+    cls: str  # the class IRI
+    body: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class NamedQuery:
     """A query of the library: its metadata, its SPARQL (runnable as-is with defaults), its parameters."""
 
@@ -98,6 +121,7 @@ class NamedQuery:
     chart: Chart | None = None
     columns: tuple[str, ...] = ()  # the variables of the SELECT, in order
     body: str = field(default="", repr=False)  # the SPARQL without the defaults line: what is bound and run
+    engine: Engine | None = None  # answered from the search index when the build has one
 
     @property
     def description(self) -> str:
@@ -159,8 +183,30 @@ def parse_query(name: str, text: str) -> NamedQuery:
         Parameter(pname, ptype, defaults[pname], doc, values) for pname, ptype, values, doc in declared
     )
     chart = _parse_chart(name, fields_.get("chart", [(None, "")])[-1][1])
-    query = NamedQuery(name, title, descriptions, sparql, parameters, tags, chart, (), body)
+    engine = _parse_engine(name, fields_.get("engine", [(None, "")])[-1][1], body, parameters)
+    query = NamedQuery(name, title, descriptions, sparql, parameters, tags, chart, (), body, engine)
     return replace(query, columns=_check_runs(query))
+
+
+def _parse_engine(query: str, value: str, sparql: str, parameters: Sequence[Parameter]) -> Engine | None:
+    """Read `search PARAM VAR CLASS`: PARAM a string parameter, VAR a variable of the query."""
+    if not value:
+        return None
+    match = _ENGINE.match(value)
+    if not match or not any(p.name == match["param"] and p.type == "string" for p in parameters):
+        raise LibraryError(f"{query}: bad engine declaration {value!r} (search PARAM VAR CLASS)")
+    if not re.search(rf"[?$]{match['bind']}\b", sparql) or not _WHERE.search(sparql):
+        raise LibraryError(f"{query}: the engine binds ?{match['bind']}, which the query does not use")
+    indexed, found = _PORTABLE_MATCH.subn("", sparql)
+    if found != 1:
+        raise LibraryError(f"{query}: an engine query marks its text match: # portable-match-begin … -end")
+    try:  # what the index path runs must parse too, so a broken file fails at load time
+        empty = _WHERE.sub(lambda m: f"{m.group(0)} VALUES ?{match['bind']} {{ }}", indexed, count=1)
+        ox.Store().query(empty, substitutions=_substitutions({p.name: p.default for p in parameters}))
+    except (SyntaxError, ValueError) as err:
+        raise LibraryError(f"{query}: without its portable match: {err}") from err
+    prefixes = {m["prefix"] or "": m["iri"] for m in _PREFIX.finditer(sparql)}
+    return Engine(match["param"], match["bind"], _expand(query, match["cls"], prefixes).value, indexed)
 
 
 def _parse_param(query: str, value: str) -> tuple[str, str, Values | None, str]:
@@ -341,12 +387,46 @@ def run(
     raw: Mapping[str, str] | None = None,
     allowed: Mapping[str, Sequence[Choice]] | None = None,
 ) -> ox.QuerySolutions:
-    """Bind the request's values (typed, checked against the allowed values) and run the query."""
+    """Bind the request's values (typed, checked against the allowed values) and run the query.
+
+    A query with an engine line is answered from the build's search index when there is one; without
+    (a scratch store, an engine without the release folder) its SPARQL, the portable equivalent, runs.
+    """
     bindings = bind(query, raw or {})
     check_allowed(store, query, bindings, allowed)
+    if query.engine is not None:
+        try:
+            index = SearchIndex(index_path(store))
+        except IndexMissing:
+            index = None
+        if index is not None:
+            return run_searched(store, query, query.engine, bindings, index)
     result = store.query(query.body, substitutions=bindings)
     assert isinstance(result, ox.QuerySolutions)  # load_library admits SELECT queries only
     return result
+
+
+def run_searched(
+    store: Backend, query: NamedQuery, engine: Engine, bindings: Mapping[str, Term], index: SearchIndex
+) -> ox.QuerySolutions:
+    """Answer from the index: its best resources of the class bound to the engine's variable, in its order.
+
+    The query, without its portable text match, runs on those resources only (a VALUES built from terms);
+    its rows are then put in the index's order.
+    """
+    iris = index.ranked(parse_search(bindings[engine.param].value, engine.param), engine.cls, SEARCH_ROWS)
+    values = f"VALUES ?{engine.bind} {{ " + " ".join(str(ox.NamedNode(i)) for i in iris) + " }"
+    sparql = _WHERE.sub(lambda m: f"{m.group(0)}\n  {values}", engine.body, count=1)
+    result = store.query(sparql, substitutions=bindings)
+    assert isinstance(result, ox.QuerySolutions)
+    answer = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
+    rank = {iri: position for position, iri in enumerate(iris)}
+    answer["results"]["bindings"].sort(
+        key=lambda row: rank.get(row.get(engine.bind, {}).get("value"), len(rank))
+    )
+    parsed = ox.parse_query_results(json.dumps(answer).encode(), format=ox.QueryResultsFormat.JSON)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed
 
 
 def memory_store(paths: Iterable[Path]) -> EmbeddedStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ RELEASES = "releases"
 MANIFEST = "manifest.json"
 STORE = "store"
 DUMPS = "dumps"
+CACHES = "cache"  # <build_dir>/cache/<build-id>/: the result cache of each build (server/result_cache.py)
 
 
 class NoRelease(RuntimeError):
@@ -64,8 +66,35 @@ def publish(build_dir: Path, release_dir: Path) -> None:
     os.replace(tmp_link, build_dir / CURRENT)
 
 
+def hold(release: Release) -> int:
+    """Mark `release` as in use by this process until it exits: `prune` leaves it alone meanwhile.
+
+    A shared `flock` on its manifest, on a descriptor never closed: the kernel drops the lock when the process
+    ends, however it ends (a worker still finishing requests on an older build after a new one is published,
+    a worker killed by a signal). Returns the descriptor.
+    """
+    fd = os.open(release.path / MANIFEST, os.O_RDONLY | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def in_use(release_dir: Path) -> bool:
+    """Whether a process holds `release_dir` (see `hold`), this one included."""
+    try:
+        fd = os.open(release_dir / MANIFEST, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:  # no manifest: not a release anyone can have opened
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also releases the probe's own lock
+    return False
+
+
 def prune(build_dir: Path, keep: int = 3) -> None:
-    """Remove old releases, keeping the current one and the `keep` newest."""
+    """Remove old releases, keeping the current one, the `keep` newest, and any a running server still reads."""
     import shutil
 
     root = build_dir / RELEASES
@@ -74,5 +103,24 @@ def prune(build_dir: Path, keep: int = 3) -> None:
     current = (build_dir / CURRENT).resolve() if (build_dir / CURRENT).exists() else None
     releases = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
     for old in releases[keep:]:
-        if old.resolve() != current:
+        if old.resolve() != current and not in_use(old):
             shutil.rmtree(old, ignore_errors=True)
+    prune_caches(build_dir)
+
+
+def prune_caches(build_dir: Path) -> None:
+    """Remove the result caches of builds that are gone, or that are neither current nor served by anyone.
+
+    A kept release that comes back into service starts with an empty cache: old answers cost disk for nothing.
+    """
+    import shutil
+
+    root = build_dir / CACHES
+    if not root.is_dir():
+        return
+    current = (build_dir / CURRENT).resolve() if (build_dir / CURRENT).exists() else None
+    for folder in (p for p in root.iterdir() if p.is_dir()):
+        release = build_dir / RELEASES / folder.name
+        if release.is_dir() and (release.resolve() == current or in_use(release)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)

@@ -25,9 +25,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from . import backend, settings
 from . import service_description as sd
 from . import sparql_formats as formats
+from .config import Settings
 from .errors import ClientError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from .executor import Executor, InProcess, ProcessPool, Result
-from .http_cache import exempt
+from .http_cache import varies_in_time
 from .iris import site_root
 from .negotiation import HTML, Format, best_match, by_name
 from .query_process import Job, Unacceptable
@@ -175,17 +176,25 @@ def query_executor() -> Executor:
         with _EXECUTOR_LOCK:
             if state.get("pid") != pid:
                 cfg, store = settings(), published_store()
-                state["executor"] = (
-                    ProcessPool(store.path, cfg.query_workers, cfg.query_timeout)  # type: ignore[attr-defined]
-                    if cfg.query_workers > 0
-                    else InProcess(store.raw)  # type: ignore[attr-defined]
-                )
+                state["executor"] = _new_executor(cfg, store)
                 state["pid"] = pid
     return state["executor"]
 
 
+def _new_executor(cfg: Settings, store: Backend) -> Executor:
+    """A remote engine's own executor, else query processes (or in-process with query_workers = 0)."""
+    from .remote import RemoteStore
+
+    if isinstance(store, RemoteStore):
+        from .remote_executor import RemoteExecutor
+
+        return RemoteExecutor(store)
+    if cfg.query_workers > 0:
+        return ProcessPool(store.path, cfg.query_workers, cfg.query_timeout)  # type: ignore[attr-defined]
+    return InProcess(store.raw)  # type: ignore[attr-defined]
+
+
 @bp.route("/sparql", methods=["GET", "POST"])
-@exempt  # no build-derived ETag: NOW(), RAND(), UUID(), BNODE() make the same query answer differently
 def endpoint() -> Response:
     """The SPARQL 1.1 Protocol query operation; the service description or the editor without a query."""
     protocol = read_protocol(request.method, request.mimetype, request.args, _form(), _body())
@@ -222,7 +231,10 @@ def endpoint() -> Response:
     fmt = chosen[result.form]
     assert isinstance(fmt, Format)
     log_fields.update(form=result.form, format=fmt.name)
-    return _results_response(result, fmt)
+    response = _results_response(result, fmt)
+    if varies_in_time(protocol.query):  # NOW(), RAND()…: no build-derived ETag, never stored by any cache
+        response.cache_control.no_store = True
+    return response
 
 
 def _media_type(choice: Format | str) -> str | None:

@@ -109,6 +109,27 @@ def _inspect_parsed(query: str) -> Inspection:
     return Inspection(names_dataset="DatasetClause" in names)
 
 
+def query_dataset(query: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The IRIs of the query's FROM and FROM NAMED clauses, prefixes and BASE resolved; None if unreadable.
+
+    For remote engines that ignore FROM when set to query the union of their graphs (Oxigraph server with
+    `--union-default-graph`): the same dataset sent as protocol parameters gives the answer the query asks.
+    """
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        with _PARSER_LOCK:
+            tree = parseQuery(decoded(query))
+        clauses = translateQuery(tree).algebra.get("datasetClause") or []
+        default = tuple(str(c["default"]) for c in clauses if "default" in c)
+        named = tuple(str(c["named"]) for c in clauses if "named" in c)
+    except (ParseBaseException, ClientError, RecursionError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return default, named
+
+
 def _component_names(node: Any) -> set[str]:
     """The names of every grammar component in an rdflib parse tree."""
     from pyparsing import ParseResults

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .release import Release
+from .release import Release, hold
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
@@ -47,7 +47,8 @@ class EmbeddedStore:
 
     @classmethod
     def open_release(cls, release: Release) -> EmbeddedStore:
-        """Open the store of a published release read-only."""
+        """Open the store of a published release read-only; `prune` keeps the release while this process lives."""
+        hold(release)
         return cls(ox.Store.read_only(str(release.store_path)), release.build_id, release.store_path)
 
     @property

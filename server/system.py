@@ -20,6 +20,7 @@ CORS_MAX_AGE = 86_400  # seconds a browser may cache a preflight answer
 LOG_ENVIRON_KEY = (
     "cdv.log"  # routes add fields to the access-log line through request.environ[LOG_ENVIRON_KEY]
 )
+BUILD_HEADER = "X-Cdv-Build"  # the build every answer was computed from (the store this process serves)
 
 
 def init_app(app: Flask) -> None:
@@ -35,7 +36,9 @@ def init_app(app: Flask) -> None:
         allow_headers=["Accept", "Accept-Language", "Content-Type"],
         max_age=CORS_MAX_AGE,
         supports_credentials=False,
+        expose_headers=[BUILD_HEADER],
     )
+    app.after_request(_build_header)
     app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(bp)
 
@@ -53,6 +56,21 @@ def health() -> tuple[Response, int]:
     except (NoRelease, OSError) as err:
         return jsonify(status="unavailable", message=str(err), version=__version__), 503
     return jsonify(status="ok", triples=state["triples"], build=state["build"], version=__version__), 200
+
+
+def _build_header(response: Response) -> Response:
+    """Name the build this process serves on every response, so a client can tell answers of two builds apart.
+
+    A worker serves one build for its whole life (it opens the store once; a new build is served by new
+    workers, server/serve.py), so its build id is the one every answer of this worker was computed from.
+    No header while nothing is published.
+    """
+    from .http_cache import current_build_id
+
+    build_id = current_build_id()
+    if build_id:
+        response.headers[BUILD_HEADER] = build_id
+    return response
 
 
 class AccessLog:

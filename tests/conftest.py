@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from server.build import build
 from server.config import PROJECT_ROOT, Settings, load_settings
 from server.release import Release
 
-from .servers import LiveServer, run_server
+from .servers import LiveServer, run_engine, run_server
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -25,6 +27,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("embedded_only")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if marker is not None and params.get("app") == "remote":
+            item.add_marker(pytest.mark.skip(reason="embedded engine only: " + marker.kwargs["reason"]))
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="long test: run with --run-slow")
@@ -43,7 +50,9 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(build_dir: Path) -> Settings:
-    return load_settings({"build_dir": build_dir})
+    # No result cache in the shared app: tests count the store queries a page costs and patch views between
+    # requests; tests/test_result_cache.py turns it on in apps and servers of its own.
+    return load_settings({"build_dir": build_dir, "cache_bytes": 0})
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +63,22 @@ def release(settings: Settings) -> Release:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> Flask:
+def engine(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Oxigraph server over a copy of the release store (union default graph): its query URL."""
+    copy = tmp_path_factory.mktemp("engine") / "store"
+    shutil.copytree(release.store_path, copy)
+    with run_engine(copy, copy.parent) as url:
+        yield url
+
+
+BACKENDS = ["embedded", "remote"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest, settings: Settings) -> Flask:
+    """The app over each backend: the embedded store, and the same build in a remote Oxigraph server."""
+    if request.param == "remote":
+        settings = replace(settings, endpoint=request.getfixturevalue("engine"))
     application = create_app(settings)
     application.testing = True
     return application

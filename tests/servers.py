@@ -1,8 +1,10 @@
-"""Start the real server process (gunicorn via `cdv serve`) on a free loopback port, for live tests."""
+"""Start real server processes on free loopback ports, for live tests: `cdv serve` (gunicorn), and Oxigraph
+server as a remote SPARQL engine."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -98,3 +100,51 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def oxigraph_binary() -> str:
+    """The `oxigraph` CLI of this environment (PyPI package `oxigraph`, a test dependency)."""
+    return shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or "oxigraph"
+
+
+@contextmanager
+def run_engine(
+    store: Path, log_dir: Path, timeout: float = 30.0, startup_timeout: float = 60.0
+) -> Iterator[str]:
+    """Run `oxigraph serve-read-only` on `store` (union default graph, engine-side time limit `timeout`)
+    until the block ends; its query URL."""
+    port = free_port()
+    log_path = log_dir / f"oxigraph-{port}.log"
+    command = [
+        oxigraph_binary(),
+        "serve-read-only",
+        "--location",
+        str(store),
+        "--union-default-graph",
+        "--timeout-s",
+        str(round(timeout)),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        _wait_engine(url, process, log_path, startup_timeout)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _wait_engine(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"oxigraph exited with {process.returncode}:\n{log_path.read_text('utf-8')}")
+        try:
+            if requests.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"oxigraph not ready after {timeout}s:\n{log_path.read_text('utf-8')}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from server.config import PROJECT_ROOT
 from server.queries import load_library
@@ -19,7 +20,12 @@ from .servers import LiveServer
 pytestmark = pytest.mark.live
 
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
-QUERY_PATHS = [f"/api/queries/{q.name}" for q in load_library(PROJECT_ROOT / "queries")]
+LIBRARY = load_library(PROJECT_ROOT / "queries")
+QUERY_PATHS = [f"/api/queries/{q.name}" for q in LIBRARY]
+# A search text's grammar (balanced quotes, `*` only after a word) is not a regular language a JSON schema
+# can state: for these queries a schema-valid text may still be malformed, and must then get the documented
+# 400 of the search syntax, naming the parameter.
+SEARCHED = {f"/api/queries/{q.name}": q.engine.param for q in LIBRARY if q.engine is not None}
 # The listing takes no parameter: there is no invalid request to make of it.
 CASES = [("/api/queries", POSITIVE)] + [(path, mode) for path in QUERY_PATHS for mode in (POSITIVE, NEGATIVE)]
 BOUNDED = settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -41,6 +47,12 @@ def test_api_answers_as_documented(
     @BOUNDED
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(timeout=30)
+        if path not in SEARCHED or mode is not POSITIVE:
+            case.call_and_validate(timeout=30)
+            return
+        response = case.call_and_validate(timeout=30, excluded_checks=[positive_data_acceptance])
+        assert response.status_code in (200, 400), response.text
+        if response.status_code == 400:
+            assert response.text.startswith(f"search text {SEARCHED[path]!r}: "), response.text
 
     check()

@@ -15,7 +15,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
 from server.build import build
 from server.config import PROJECT_ROOT, load_settings
-from server.dumps import metadata_graph_iri
+from server.dumps import METADATA_QUADS, OWL_VERSION_INFO, metadata_graph_iri
 from server.release import Release, current_release
 
 from .rdf_parse import parse_graph, parse_quads
@@ -127,12 +127,23 @@ def test_the_metadata_graph_in_the_store_is_the_catalogue(release: Release) -> N
     # store's copy is the catalogue file as any Oxigraph store would hold it; /catalog serves the file.
     normalised = ox.Store()
     normalised.load(path=str(release.path / "metadata" / "catalog.nt"), format=ox.RdfFormat.N_TRIPLES)
+    # and the build id, which a server over a remote engine reads to know the build the engine holds
+    normalised.add(ox.Quad(target, ox.NamedNode(OWL_VERSION_INFO), ox.Literal(release.build_id)))
     expected = rdflib.Graph().parse(
         data=ox.serialize((q.triple for q in normalised), format=ox.RdfFormat.N_TRIPLES), format="nt"
     )
     assert isomorphic(in_store, expected)
-    assert len(in_store) == len(catalog_of(release))
+    assert len(in_store) == len(catalog_of(release)) + 1
     assert len(store) == release.manifest["triples"] + len(in_store)
+
+
+def test_the_metadata_graph_file_is_the_one_in_the_store(release: Release) -> None:
+    store = ox.Store.read_only(str(release.store_path))
+    target = ox.NamedNode(metadata_graph_iri(load_settings()))
+    in_file = set(ox.parse(path=str(release.path / "metadata" / METADATA_QUADS), format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name for q in in_file} == {target}
+    assert len(in_file) == len(list(store.quads_for_pattern(None, None, None, target)))
+    assert ox.Quad(target, ox.NamedNode(OWL_VERSION_INFO), ox.Literal(release.build_id), target) in in_file
 
 
 def test_document_facts_come_from_the_data(release: Release) -> None:

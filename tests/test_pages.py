@@ -585,7 +585,8 @@ def fixture_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         )
     lines.append(f'<{BASE}id/test/cible> rdfs:label "Cible"@fr .')
     (document / "many.ttl").write_text("\n".join(lines) + "\n", "utf-8")
-    settings = load_settings({"build_dir": tmp_path_factory.mktemp("pages-build")})
+    # No result cache: tests here count the store queries of each page and patch the page size between requests
+    settings = load_settings({"build_dir": tmp_path_factory.mktemp("pages-build"), "cache_bytes": 0})
     build(settings, data_dirs=[data])
     app = create_app(settings)
     app.testing = True

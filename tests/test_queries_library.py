@@ -7,6 +7,7 @@ texts. Quality checks return no row on the data, and each catches the fault it d
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -88,7 +89,11 @@ def test_query_text_run_as_is_gives_the_same_answer_as_the_bound_defaults(
     as_is = store.query(query.sparql)
     bound = run(store, query)
     assert isinstance(as_is, ox.QuerySolutions)
-    assert records(as_is) == records(bound)
+    if query.engine is None:
+        assert records(as_is) == records(bound)
+    else:  # answered from the search index: the same rows, best match first instead of printed order
+        key = json.dumps
+        assert sorted(records(as_is), key=key) == sorted(records(bound), key=key)
 
 
 @pytest.mark.parametrize("query", [q for q in LIBRARY if "quality" not in q.tags], ids=lambda q: q.name)
@@ -344,13 +349,30 @@ def test_continuing_versus_new_measures_per_axis(store: EmbeddedStore) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# 9. Full-text search
+# 9. Full-text search: answered from the build's search index (words, not substrings; best match first).
+# Changed with the index (issue #9): "parents-enfants" no longer finds a substring but the two words in a row,
+# a lone "œ" finds no word, and rows come ranked, so they are compared as sets of printed numbers.
 
 
 def folded(text: str) -> str:
-    """Lower case without accents, apostrophes straightened: what "case- and accent-insensitive" means."""
+    """Lower case without accents, ligatures spelled out: what "case- and accent-insensitive" means."""
     text = unicodedata.normalize("NFD", text.lower().replace("œ", "oe").replace("æ", "ae"))
-    return "".join(c for c in text if unicodedata.category(c) != "Mn").replace("’", "'")
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def words(text: str) -> list[str]:
+    """The words of a text as the index cuts them: runs of letters and digits, apostrophes split."""
+    return re.findall(r"[^\W_]+", folded(text))
+
+
+def holds(text: str, needle: str) -> bool:
+    """Whether every word of `needle` is a word of `text`, a hyphenated or elided word's parts in a row."""
+    tokens = words(text)
+    for part in needle.split():
+        seq = words(part)
+        if not any(tokens[i : i + len(seq)] == seq for i in range(len(tokens))):
+            return False
+    return True
 
 
 @pytest.mark.parametrize(
@@ -360,6 +382,7 @@ def folded(text: str) -> str:
         "SANTE",
         "ECOLE",
         "l'école",
+        "l’ÉCOLE",
         "pôle emploi",
         "Conseil de sécurité",
         "parents-enfants",
@@ -369,14 +392,14 @@ def folded(text: str) -> str:
 )
 def test_search_is_case_and_accent_insensitive(store: EmbeddedStore, needle: str) -> None:
     rows = answer(store, "search-measures", texte=needle)
-    expected = [m.number for m in elements("mesure") if folded(needle) in folded(m.text)]
-    assert [r["numero"] for r in rows] == expected
+    expected = [m.number for m in elements("mesure") if holds(m.text, needle)]
+    assert sorted(r["numero"] for r in rows) == expected
     assert all(r["texte"] == needle for r in rows)
 
 
 def test_search_default_finds_the_health_measures(store: EmbeddedStore) -> None:
-    assert [r["numero"] for r in answer(store, "search-measures")] == [
-        m.number for m in elements("mesure") if "santé" in m.text.lower()
+    assert sorted(r["numero"] for r in answer(store, "search-measures")) == [
+        m.number for m in elements("mesure") if holds(m.text, "santé")
     ]
 
 

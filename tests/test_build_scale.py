@@ -1,0 +1,257 @@
+"""Build and validation at scale: documents validated one by one in parallel give the findings a single
+process gives; one invalid document among many is named with its file and line while the others are counted
+as conforming, and nothing is published; the cross-document rules catch what no single document shows;
+pages cost the same number of store queries with 3 documents as with 31."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from server import backend, create_app
+from server.build import build
+from server.cli import main
+from server.config import PROJECT_ROOT, load_settings
+from server.cross_document import check_files
+from server.release import Release, current_release
+from server.synth import synthesize
+from server.validate import validate_files
+from server.validate_pool import Document, documents_of, validate_documents
+
+SHAPES, ONTOLOGY = PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology"
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "shapes").glob("*.ttl"))
+ID, GRAPH = "https://w3id.org/cdv/id/", "https://w3id.org/cdv/graph/"
+PARTNER = f"{ID}organisation/caisse-fictive-d-allocations-familiales"
+CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def synth(out: Path, count: int) -> Path:
+    list(synthesize(count, out, seed=1))
+    return out
+
+
+def without_document(report_findings: list) -> set[tuple]:
+    return {(f.severity, f.focus, f.path, f.value, f.shape, f.source) for f in report_findings}
+
+
+def test_parallel_validation_finds_what_one_process_finds() -> None:
+    """Each shapes fixture as a document: the pool's findings are validate_files' findings, each named."""
+    documents = [Document(str(path), (path,)) for path in FIXTURES]
+    report = validate_documents(documents, SHAPES, ONTOLOGY, jobs=2)
+    assert report.documents == len(FIXTURES)
+    for path in FIXTURES:
+        alone = validate_files([path], SHAPES, ONTOLOGY)
+        mine = [f for f in report.findings if f.document == str(path)]
+        assert without_document(mine) == without_document(alone.findings), path.name
+        assert (str(path) in report.failed) == (not alone.conforms), path.name
+    assert any(not validate_files([p], SHAPES, ONTOLOGY).conforms for p in FIXTURES[:3])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One bad document among twenty
+
+
+def line_of(path: Path, start: str) -> int:
+    return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if line.startswith(start))
+
+
+@pytest.mark.timeout(1800)  # twenty documents validated twice: minutes on a shared 2-core machine
+def test_one_invalid_document_among_twenty_is_named_and_nothing_is_published(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    data = synth(tmp_path / "data", 20)
+    store = tmp_path / "published"
+    assert (
+        runner.invoke(main, ["build", "--data", str(PROJECT_ROOT / "data"), "--store", str(store)]).exit_code
+        == 0
+    )
+    before = current_release(store).build_id
+    broken = documents_of([data])[7]
+    structure = Path(broken.name) / "structure.ttl"
+    measure = f"<{ID}{Path(broken.name).parent.name}/avenant-2020-2022/mesure/3>"
+    text = structure.read_text("utf-8")
+    block = text.index(f"{measure} a cdv:Mesure")
+    texte = text.index("    cdv:texte ", block)
+    structure.write_text(
+        text[:texte] + text[text.index("\n", texte) + 1 :], "utf-8"
+    )  # measure 3 loses its text
+
+    result = runner.invoke(main, ["build", "--data", str(data), "--store", str(store), "--jobs", "2"])
+    assert result.exit_code == 1, result.output
+    graph = f"{GRAPH}{Path(broken.name).parent.name}/avenant-2020-2022"
+    assert f"document: {graph}" in result.output
+    assert f"{structure}:{line_of(structure, measure)}" in result.output
+    assert "19 of 20 document(s) conform" in result.output
+    assert "cdv:MesureTexteShape" in result.output
+    assert len(re.findall(r"^  document: ", result.output, re.M)) == 1
+    assert "Traceback" not in result.output
+    assert current_release(store).build_id == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The rules across documents
+
+
+def relabel_partner(first: Path, second: Path) -> tuple[Path, str]:
+    """The second document names the département's prefecture, which both name, with another label."""
+    path = second / "organisations.ttl"
+    text = path.read_text("utf-8")
+    subject = re.search(r"^<([^>]+/organisation/prefecture-fictive-[^>]+)> a ", text, re.M).group(1)
+    assert f"<{subject}> a " in (first / "organisations.ttl").read_text("utf-8")
+    block = text.index(f"<{subject}> a ")
+    label = text.index("    rdfs:label ", block)
+    end = text.index("\n", label)
+    path.write_text(text[:label] + '    rdfs:label "Autre nom"@fr ;' + text[end:], "utf-8")
+    return path, f"<{subject}>"
+
+
+def borrow_measure(first: Path, second: Path) -> tuple[Path, str]:
+    """The second document describes a measure of the first."""
+    measure = f"{ID}{first.parent.name}/avenant-2020-2022/mesure/1"
+    path = second / "zz-emprunt.ttl"
+    path.write_text(f'<{measure}> <http://www.w3.org/2000/01/rdf-schema#label> "Mesure 1"@fr .\n', "utf-8")
+    return path, f"<{measure}>"
+
+
+def retype_departement(first: Path, second: Path) -> tuple[Path, str]:
+    """The second document calls a shared département a région."""
+    path = second / "territoires.ttl"
+    text = path.read_text("utf-8")
+    subject = re.search(r"^<([^>]+/departement/[^>]+)> a igeo:Departement", text, re.M).group(1)
+    path.write_text(
+        text.replace(f"<{subject}> a igeo:Departement", f"<{subject}> a igeo:Region"),
+        "utf-8",
+    )
+    return path, f"<{subject}>"
+
+
+MUTATIONS = [
+    (relabel_partner, "MemeDescriptionPartagee"),
+    (retype_departement, "MemeDescriptionPartagee"),
+    (borrow_measure, "RessourceDUnSeulDocument"),
+]
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Two of five synthetic documents that share a département (4 départements, in turn)."""
+    data = synth(tmp_path / "data", 5)
+    folders = [Path(d.name) for d in documents_of([data])]
+    departement = {
+        d: re.search(r"/departement/(\w+)>", (d / "territoires.ttl").read_text()).group(1) for d in folders
+    }
+    return next((a, b) for a in folders for b in folders if a != b and departement[a] == departement[b])
+
+
+def test_valid_documents_pass_the_rules_across_documents(pair: tuple[Path, Path]) -> None:
+    documents = documents_of([pair[0].parent.parent])
+    assert len(documents) == 5 and check_files(documents) == []
+
+
+@pytest.mark.parametrize(("mutate", "rule"), MUTATIONS, ids=[m[0].__name__ for m in MUTATIONS])
+def test_rule_across_documents_names_document_file_and_line(
+    pair: tuple[Path, Path], mutate, rule: str
+) -> None:
+    first, second = pair
+    path, focus = mutate(first, second)
+    findings = check_files(documents_of([first.parent.parent]))
+    assert {f.shape for f in findings} == {rule}, findings
+    named = [f for f in findings if f.focus == focus]
+    assert named and {f.document for f in named} <= {str(first), str(second)}, findings
+    for finding in named:  # the file and line of the description in the document named
+        assert finding.source and finding.source.startswith(f"{finding.document}/{path.name}:"), finding
+    if rule == "RessourceDUnSeulDocument":  # the document that borrows it is named, not its owner
+        assert {f.document for f in named} == {str(second)}
+
+
+def test_build_refuses_a_rule_across_documents_and_keeps_the_previous_build(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    data = synth(tmp_path / "data", 2)
+    store = tmp_path / "published"
+    assert runner.invoke(main, ["build", "--data", str(data), "--store", str(store)]).exit_code == 0
+    before = current_release(store).build_id
+    first, second = (Path(d.name) for d in documents_of([data]))
+    borrow_measure(first, second)
+    result = runner.invoke(main, ["build", "--data", str(data), "--store", str(store)])
+    assert result.exit_code == 1, result.output
+    assert "RessourceDUnSeulDocument" in result.output and "cross-document" in result.output
+    assert current_release(store).build_id == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pages at scale: a constant number of store queries, no duplicated values
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Release]:
+    """data/ plus 2 synthetic documents, and data/ plus 30 (the same 2 and 28 more)."""
+    built = {}
+    for count in (2, 30):
+        root = tmp_path_factory.mktemp(f"scale{count}")
+        data = synth(root / "data", count)
+        built[count] = build(
+            load_settings({"build_dir": root / "build"}), [PROJECT_ROOT / "data", data], jobs=2
+        )
+    return built
+
+
+def app_for(release: Release) -> Flask:
+    return create_app(load_settings({"build_dir": release.path.parent.parent, "cache_bytes": 0}))
+
+
+PAGES = [
+    ("/id/le-quesnoy/avenant-2020-2022/mesure/12", CHROME),
+    ("/id/le-quesnoy/avenant-2020-2022/mesure/12", "text/turtle"),
+    ("/id/organisation/caisse-fictive-d-allocations-familiales", CHROME),
+    ("/id/organisation/caisse-fictive-d-allocations-familiales", "text/turtle"),
+    ("/", CHROME),
+    (f"/api/queries/measures-naming-organisation?organisation={PARTNER}", "application/json"),
+]
+
+
+def spend(app: Flask, path: str, accept: str) -> tuple[int, str]:
+    with app.app_context():
+        store = backend()
+        before = store.query_count
+        response = app.test_client().get(path, headers={"Accept": accept})
+        assert response.status_code == 200, path
+        return store.query_count - before, response.get_data(as_text=True)
+
+
+@pytest.mark.timeout(1800)  # the first one builds 3 and 31 documents
+@pytest.mark.parametrize(("path", "accept"), PAGES, ids=[f"{p.split('?')[0]}-{a[:9]}" for p, a in PAGES])
+def test_pages_cost_the_same_queries_at_3_and_31_documents(
+    builds: dict[int, Release], path: str, accept: str
+) -> None:
+    assert len(builds[30].manifest["graphs"]) == len(builds[2].manifest["graphs"]) + 28
+    small, _ = spend(app_for(builds[2]), path, accept)
+    large, _ = spend(app_for(builds[30]), path, accept)
+    assert small == large, (small, large)
+
+
+@pytest.mark.timeout(1800)
+def test_shared_organisation_page_shows_each_value_once(builds: dict[int, Release]) -> None:
+    """The partner is described in most of the 30 documents: its own values appear as often as with 2."""
+    app = app_for(builds[30])
+    with app.app_context():
+        graphs = backend().query(
+            f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ GRAPH ?g {{ <{PARTNER}> ?p ?o }} }}"
+        )
+        assert int(next(iter(graphs))["n"].value) > 5
+    label = "Caisse fictive d’allocations familiales"
+    own_values = {  # where the page shows the organisation's own values (its incoming links quote it too)
+        CHROME: [f'<span class="text">{label}</span>', f'"@value":"{label}"'],
+        "text/turtle": [f'"{label}"@fr'],
+    }
+    for accept, needles in own_values.items():
+        _, small = spend(
+            app_for(builds[2]), "/id/organisation/caisse-fictive-d-allocations-familiales", accept
+        )
+        _, large = spend(app, "/id/organisation/caisse-fictive-d-allocations-familiales", accept)
+        for needle in needles:
+            assert large.count(needle) == small.count(needle) == 2, (accept, needle)  # rdfs:label, prefLabel

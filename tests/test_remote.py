@@ -1,0 +1,261 @@
+"""A remote SPARQL engine as the store: the VALUES rewriting of bindings, and `cdv serve --endpoint` live."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from click.testing import CliRunner
+
+from server import describe, outline
+from server import sparql_rewrite as rewrite
+from server.cli import main
+from server.config import Settings
+from server.ontology_doc import uses
+from server.queries import ALLOWED_QUERIES, default_bindings, load_library
+from server.release import Release
+from server.remote import REFRESH
+from server.store import EmbeddedStore
+
+from .servers import LiveServer, run_engine, run_server
+
+CDV = "https://w3id.org/cdv/ontology#"
+MESURE = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022/mesure/12"
+CAF = "https://w3id.org/cdv/id/organisation/caf-du-nord"
+
+# --- the rewriting, pure ---------------------------------------------------------------------------------
+
+A = {"r": ox.NamedNode("http://x/a")}
+VALUES_A = "VALUES (?r) { (<http://x/a>) }"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT ?r WHERE { ?r ?p ?o }", f"SELECT ?r WHERE {{ {VALUES_A}\n ?r ?p ?o }}"),
+        ("ASK { ?r ?p ?o }", f"ASK {{ {VALUES_A}\n ?r ?p ?o }}"),
+        (
+            "CONSTRUCT { ?r ?p ?o } WHERE { ?r ?p ?o }",
+            f"CONSTRUCT {{ ?r ?p ?o }} WHERE {{ {VALUES_A}\n ?r ?p ?o }}",
+        ),
+        # braces in strings, IRIs and comments are not groups
+        (
+            'PREFIX a: <http://x/> # { not a group\nSELECT ?r WHERE { ?r ?p "}{" }',
+            f'PREFIX a: <http://x/> # {{ not a group\nSELECT ?r WHERE {{ {VALUES_A}\n ?r ?p "}}{{" }}',
+        ),
+        # an EXISTS in the projection is not the WHERE group
+        (
+            "SELECT ?r (EXISTS { ?r ?p ?o } AS ?e) { ?r ?q ?v }",
+            f"SELECT ?r (EXISTS {{ ?r ?p ?o }} AS ?e) {{ {VALUES_A}\n ?r ?q ?v }}",
+        ),
+        # a sub-query projecting the variable binds it too; one that does not, does not
+        (
+            "SELECT ?r { { SELECT ?r { ?r ?p ?o } LIMIT 1 } { SELECT ?o { ?r ?p ?o } } }",
+            f"SELECT ?r {{ {VALUES_A}\n {{ SELECT ?r {{ {VALUES_A}\n ?r ?p ?o }} LIMIT 1 }} "
+            "{ SELECT ?o { ?r ?p ?o } } }",
+        ),
+        # a trailing VALUES clause is not a group
+        (
+            "SELECT ?r { ?r ?p ?o } VALUES ?o { 1 }",
+            f"SELECT ?r {{ {VALUES_A}\n ?r ?p ?o }} VALUES ?o {{ 1 }}",
+        ),
+    ],
+    ids=["select", "ask", "construct", "strings-iris-comments", "exists", "sub-queries", "trailing-values"],
+)
+def test_bindings_are_written_at_the_start_of_the_bound_groups(query: str, expected: str) -> None:
+    assert rewrite.bind(query, A) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "bindings"),
+    [
+        ("CONSTRUCT WHERE { ?r ?p ?o }", A),
+        ("DESCRIBE <http://x/a>", A),
+        ("SELECT ?r { ?r ?p ?o }", {"r": ox.BlankNode("b")}),
+    ],
+    ids=["construct-short-form", "no-group", "blank-node"],
+)
+def test_bindings_that_cannot_be_written_are_refused(query: str, bindings: Mapping) -> None:
+    with pytest.raises(rewrite.RewriteError):
+        rewrite.bind(query, bindings)
+
+
+def test_terms_are_written_by_pyoxigraph_never_spliced() -> None:
+    hostile = ox.Literal('x" } ; DROP ALL ; # \\', language="fr")
+    text = rewrite.bind("SELECT ?v { }", {"v": hostile})
+    rows = list(ox.Store().query(text))
+    assert [row["v"] for row in rows] == [hostile]
+
+
+@pytest.mark.parametrize(
+    ("query", "form", "depth"),
+    [
+        ("PREFIX select: <http://x/> ASK { [ a ?x ] FILTER((1)) }", "ask", 3),
+        ("# SELECT\nconstruct { } where { }", "construct", 1),
+        ("hello", None, 0),
+    ],
+)
+def test_query_form_and_nesting(query: str, form: str | None, depth: int) -> None:
+    assert rewrite.query_form(query) == form
+    assert rewrite.nesting(query) == depth
+
+
+# --- the rewriting gives the answers of pyoxigraph's substitutions, at every call site -------------------
+
+
+def call_sites(settings: Settings, store: ox.Store) -> Iterator[tuple[str, str, dict]]:
+    """(name, query, bindings) of every query the server runs with substitutions, with real values."""
+    id_base = settings.id_base
+    for iri in (MESURE, CAF):
+        r = {"r": ox.NamedNode(iri)}
+        yield f"outgoing {iri}", describe._outgoing_query(CDV, id_base), r
+        yield f"incoming {iri}", describe._incoming_query(CDV, 100, 0), r
+        yield f"incoming page 2 {iri}", describe._incoming_query(CDV, 3, 3), r
+        yield f"context {iri}", describe._context_query(CDV, "http://purl.org/dc/terms/source"), r
+    documents = [
+        row["doc"] for row in store.query(outline._documents_query(CDV), use_default_graph_as_union=True)
+    ]
+    for make in (outline._documents_query, outline._structure_query, outline._people_query):
+        yield make.__name__, make(CDV), {"doc": documents[0]}
+    yield (
+        "ontology version",
+        "SELECT ?o ?v WHERE { ?o <http://www.w3.org/2002/07/owl#versionIRI> ?v }",
+        {"o": ox.NamedNode(settings.ontology_iri)},
+    )
+    for kind, term in (("instances", CDV + "Mesure"), ("objects", CDV + "parent")):
+        yield f"allowed values {kind}", ALLOWED_QUERIES[kind], {"term": ox.NamedNode(term)}
+    for query in load_library(settings.queries_dir):
+        yield f"named query {query.name}", query.body, default_bindings(query)
+
+
+def answers(result: object) -> list:
+    """Rows or triples as a sorted list of strings (a bag: duplicates count)."""
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        return sorted(str([str(row[n]) if row[n] is not None else None for n in names]) for row in result)
+    return sorted(str(t) for t in result)  # type: ignore[attr-defined]
+
+
+def test_every_call_site_gets_the_same_answers_from_the_rewriting(
+    settings: Settings, release: Release
+) -> None:
+    raw = ox.Store.read_only(str(release.store_path))
+    store = EmbeddedStore(raw, release.build_id)
+    checked = 0
+    for name, query, bindings in call_sites(settings, raw):
+        substituted = answers(store.query(query, substitutions=bindings))
+        rewritten = answers(store.query(rewrite.bind(query, bindings)))
+        assert rewritten == substituted, name
+        checked += bool(substituted)
+    assert checked > 10  # the comparisons are about real answers, not empty ones
+    ontology = uses(store, settings, CDV)
+    assert ontology  # the one call site with two bindings and an aggregate
+    bindings = {"ns": ox.Literal(CDV), "ontology": ox.NamedNode(settings.graph_base + "ontology")}
+    query = (
+        "SELECT ?ns ?ontology ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { { ?s a ?t } UNION { ?s ?t ?o } }"
+        " FILTER(?g != ?ontology && STRSTARTS(STR(?t), ?ns)) } GROUP BY ?ns ?ontology ?t"
+    )
+    assert answers(store.query(rewrite.bind(query, bindings))) == answers(
+        store.query(query, substitutions=bindings)
+    )
+
+
+def test_an_endpoint_that_is_not_an_http_url_is_refused(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["serve", "--endpoint", "file:///etc/passwd"])
+    assert result.exit_code == 2
+    assert "not an http:// or https:// URL" in result.output
+
+
+# --- a server without the files of the engine's build ---------------------------------------------------
+
+
+def test_files_of_a_build_this_server_lacks_are_404_and_the_rest_works(
+    settings: Settings, engine: str, release: Release, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from server import create_app
+
+    client = create_app(replace(settings, endpoint=engine, build_dir=tmp_path)).test_client()
+    for path in ("/catalog", "/.well-known/void", "/dumps/cdv-graph.nq.gz", "/sitemap.xml"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert release.build_id in response.get_data(as_text=True)
+    assert client.get("/id/" + CAF.split("/id/", 1)[1], headers={"Accept": "text/turtle"}).status_code == 200
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    assert client.get("/health").json["build"] == release.build_id
+
+
+# --- live: `cdv serve --endpoint` in front of a real Oxigraph server ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine_store(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("remote-live") / "store"
+    shutil.copytree(release.store_path, copy)
+    return copy
+
+
+@pytest.mark.live
+def test_cdv_serve_endpoint_serves_everything_from_the_engine(
+    build_dir: Path, release: Release, engine_store: Path, tmp_path: Path
+) -> None:
+    with (
+        ExitStack() as engine,
+        run_server_over(engine, build_dir, engine_store, tmp_path) as (server, endpoint),
+    ):
+        url = server.url
+        health = requests.get(url + "/health", timeout=10)
+        assert health.status_code == 200
+        assert health.json()["build"] == release.build_id
+        assert health.headers["X-Cdv-Build"] == release.build_id
+        select = f"SELECT ?p ?o WHERE {{ <{CAF}> ?p ?o }}"
+        response = get(url + "/sparql", {"query": select}, "application/sparql-results+json")
+        assert response.status_code == 200 and response.json()["results"]["bindings"]
+        response = get(url + "/sparql", {"query": select}, "text/csv")
+        assert response.status_code == 200 and response.text.startswith("p,o\r\n")
+        assert response.headers["Content-Type"].startswith("text/csv")
+        construct = f"CONSTRUCT {{ <{CAF}> ?p ?o }} WHERE {{ <{CAF}> ?p ?o }}"
+        response = requests.post(
+            url + "/sparql", data={"query": construct}, headers={"Accept": "text/turtle"}, timeout=10
+        )
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/turtle")
+        assert len(list(ox.parse(response.content, format=ox.RdfFormat.TURTLE))) > 3
+        page = get(url + "/id/" + MESURE.split("/id/", 1)[1], {}, "text/html")
+        assert page.status_code == 200 and "Mesure" in page.text
+        catalog = get(url + "/catalog", {}, "text/turtle")
+        assert catalog.status_code == 200 and "dcat:Catalog" in catalog.text
+        named = get(url + "/api/queries/avenant-structure", {}, "application/json")
+        assert named.status_code == 200, named.text
+        service = f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"
+        assert get(url + "/sparql", {"query": service}, "*/*").status_code == 403
+        bad = get(url + "/sparql", {"query": "SELECT * WHERE { ?s ?p }"}, "*/*")
+        assert bad.status_code == 400 and "syntax error" in bad.text
+        engine.close()  # the engine stops: the server says so, never a 500
+        ask = get(url + "/sparql", {"query": "ASK { ?s ?p ?o }"}, "*/*")
+        assert ask.status_code == 503 and "cannot be reached" in ask.text
+        page = get(url + "/id/" + CAF.split("/id/", 1)[1], {}, "text/html")  # a page not fetched before
+        assert page.status_code == 503
+        time.sleep(REFRESH + 0.5)  # the build id is trusted that long; then /health asks the engine again
+        assert get(url + "/health", {}, "*/*").status_code == 503
+        assert "Traceback" not in server.log()
+
+
+def get(url: str, params: dict[str, str], accept: str) -> requests.Response:
+    return requests.get(url, params=params, headers={"Accept": accept}, timeout=30)
+
+
+@contextmanager
+def run_server_over(
+    engine: ExitStack, build_dir: Path, store: Path, log_dir: Path
+) -> Iterator[tuple[LiveServer, str]]:
+    """An Oxigraph server on `store` (stopped when `engine` closes), and `cdv serve --endpoint` over it."""
+    endpoint = engine.enter_context(run_engine(store, log_dir))
+    with run_server(build_dir, log_dir, ("--workers", "1", "--endpoint", endpoint)) as server:
+        yield server, endpoint
