@@ -17,6 +17,19 @@ from pathlib import Path
 import requests
 
 
+def process_group(pgid: int) -> set[int]:
+    """The pids of the live processes of a process group (a server started with start_new_session)."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

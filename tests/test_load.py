@@ -28,7 +28,7 @@ from .load import (
     tree_rss,
     write_figures,
 )
-from .servers import LiveServer, run_server
+from .servers import LiveServer, process_group, run_server
 
 pytestmark = pytest.mark.live
 
@@ -94,18 +94,6 @@ def test_load_without_errors(
 # --- a worker killed mid-load ----------------------------------------------------------------------------
 
 
-def _process_group(pgid: int) -> set[int]:
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == pgid:
-                    pids.add(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
 def _wait(condition: Any, timeout: float, what: str) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,7 +135,7 @@ def test_a_killed_worker_fails_only_its_in_flight_requests(
             load.join(120)
         # the killed worker's query children and fork server go too: no orphan left in the server's group
         _wait(
-            lambda: _process_group(master) == {master, *descendants(master)}, 20, "no orphaned query process"
+            lambda: process_group(master) == {master, *descendants(master)}, 20, "no orphaned query process"
         )
         assert server.process.poll() is None and _healthy(server.url)
         log = server.log()

@@ -22,7 +22,7 @@ from server.config import load_settings
 from server.release import current_release, publish
 from server.serve import ServeOptions, gunicorn_options
 
-from .servers import free_port, run_server
+from .servers import free_port, process_group, run_server
 
 
 def test_gunicorn_options() -> None:
@@ -96,29 +96,17 @@ def test_development_server(build_dir: Path, tmp_path: Path) -> None:
     assert "gunicorn" not in (tmp_path / "dev.log").read_text()
 
 
-def group(pgid: int) -> set[int]:
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == pgid:
-                    pids.add(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
 def test_stopping_the_master_stops_every_process(build_dir: Path, tmp_path: Path) -> None:
     with run_server(build_dir, tmp_path, ("--workers", "2")) as server:
         assert requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=30).status_code == 200
-        pids = group(server.process.pid)
+        pids = process_group(server.process.pid)
         assert len(pids) >= 1 + 2 + 2 * 2  # master, workers, their query children (and fork servers)
         server.process.send_signal(signal.SIGTERM)  # the master only, as a service manager would
         server.process.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while group(server.process.pid) and time.monotonic() < deadline:
+        while process_group(server.process.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert group(server.process.pid) == set(), "no query child outlives the server"
+        assert process_group(server.process.pid) == set(), "no query child outlives the server"
 
 
 def test_a_new_build_is_served_after_hup(build_dir: Path, tmp_path: Path) -> None:
