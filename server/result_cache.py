@@ -290,6 +290,13 @@ class ResultCache:
                 if entry is not None:
                     return serve(entry, environ, start_response)
                 held.clear()  # the other computation kept nothing: compute without the lock
+            else:
+                # Another worker may have stored the answer and freed its lock between our first look and
+                # our lock: look again before computing (double-checked), else the answer is computed twice.
+                entry = cache.get(lookup.key)
+                if entry is not None:
+                    cache.delete(held.pop())
+                    return serve(entry, environ, start_response)
         except _CACHE_ERRORS as err:
             log.warning("result cache unavailable: %s", err)
             return self.wsgi_app(environ, start_response)
