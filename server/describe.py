@@ -268,9 +268,11 @@ class Context:
 
 
 def _context_query(cdv: str, file_property: str) -> str:
-    # Previous and next: compute the wanted orders, then look them up (a scan of the document's elements
-    # of the class would grow with the document). Each branch repeats the bound pattern on ?r because a
-    # BIND in a separate group would not see ?own.
+    # Previous and next: the elements of the same document and class whose order is one off. One group,
+    # so the engine walks from ?r to its document, then to the document's elements (a size that grows with
+    # the document, never with the graph). Computing the wanted orders first (BIND, then a lookup by
+    # order) made pyoxigraph look up every element of that order in every document: 7 s a page at
+    # 1,000 documents instead of 10 ms.
     own = "?r cdv:ordre ?own ; cdv:avenant ?doc ; a ?class ."
     file_prop = ox.NamedNode(file_property)
     return (
@@ -278,8 +280,8 @@ def _context_query(cdv: str, file_property: str) -> str:
         + f"""SELECT ?r ?kind ?x ?parent ?order ?file WHERE {{
   {{ ?r cdv:parent+ ?x . OPTIONAL {{ ?x cdv:parent ?parent }} BIND("ancestor" AS ?kind) }}
   UNION {{
-    {{ {own} BIND(?own - 1 AS ?order) }} UNION {{ {own} BIND(?own + 1 AS ?order) }}
-    ?x cdv:ordre ?order ; cdv:avenant ?doc ; a ?class .
+    {own} ?x cdv:avenant ?doc ; a ?class ; cdv:ordre ?order .
+    FILTER(?order = ?own - 1 || ?order = ?own + 1)
     BIND("sibling" AS ?kind)
   }}
   UNION {{ ?r cdv:passage/oa:hasSource ?x . ?x {file_prop} ?file . BIND("source" AS ?kind) }}

@@ -98,6 +98,8 @@ class Labels:
     notations: dict[str, str] = field(default_factory=dict)
     orders: dict[str, int] = field(default_factory=dict)
     order_property: str = ""
+    # term() depends on nothing learn() changes: one Ref per property or class, not one per value shown
+    _term_refs: dict[str, Ref] = field(default_factory=dict, repr=False, compare=False)
 
     def learn(self, triples: Iterable[ox.Triple]) -> Labels:
         """Index labels, types, notations and orders found in `triples`; return self."""
@@ -140,6 +142,11 @@ class Labels:
 
     def term(self, iri: str) -> Ref:
         """A property or class: its French label (store, then built-in, then compact name), its definition."""
+        if iri not in self._term_refs:
+            self._term_refs[iri] = self._new_term(iri)
+        return self._term_refs[iri]
+
+    def _new_term(self, iri: str) -> Ref:
         info = self.terms.get(iri, TermInfo())
         chosen = pick({k: v for k, v in info.labels.items() if k in {"fr", ""}})
         lang, label = chosen or ("fr", STANDARD_LABELS.get(iri, ""))
