@@ -27,6 +27,7 @@ from .queries import (
     run,
 )
 from .query_results import JsonValue, json_value, records
+from .sparql import time_limited_store
 
 bp = Blueprint("queries_api", __name__)
 
@@ -76,8 +77,9 @@ def request_values(
 
 
 def run_request(query: NamedQuery, raw: Mapping[str, str]) -> ox.QuerySolutions:
-    """Run `query` with the request's values; enumerable values are checked against the cached choices."""
-    return run(backend(), query, raw, allowed=choices(query))
+    """Run `query` with the request's values, under the time limit of /sparql (503 past it); enumerable
+    values are checked against the cached choices."""
+    return run(time_limited_store(), query, raw, allowed=choices(query))
 
 
 def describe(query: NamedQuery, query_choices: Mapping[str, list[Choice]]) -> dict[str, Any]:

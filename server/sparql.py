@@ -35,7 +35,7 @@ from .query_process import Job, Unacceptable
 from .release import NoRelease
 from .sparql_editor import editor_page
 from .sparql_guard import UPDATE_REFUSED, QueryRefused
-from .store import Backend
+from .store import Backend, EmbeddedStore
 from .system import LOG_ENVIRON_KEY
 
 bp = Blueprint("sparql", __name__)
@@ -179,6 +179,16 @@ def query_executor() -> Executor:
                 state["executor"] = _new_executor(cfg, store)
                 state["pid"] = pid
     return state["executor"]
+
+
+def time_limited_store() -> Backend:
+    """The published store with its queries under the time limit of /sparql, for the named queries."""
+    from .limited_store import TimeLimitedStore
+
+    store, cfg = published_store(), settings()
+    if isinstance(store, EmbeddedStore) and cfg.query_workers > 0:
+        return TimeLimitedStore(store, query_executor(), cfg.query_timeout)
+    return store  # a remote engine's queries have their time limit (server/remote.py); no query workers: none
 
 
 def _new_executor(cfg: Settings, store: Backend) -> Executor:

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -372,3 +373,52 @@ def test_interactive_docs_render_every_operation_from_local_assets(
         driver.save_screenshot(str(artifacts_dir / "api-docs.png"))
     finally:
         driver.quit()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Time limit: a named query runs in a query process, stopped at the limit of /sparql
+
+ENDLESS = """# title@fr: Requête sans fin
+# title@en: Endless query
+# description@fr: Trois fois toutes les données, l'une contre l'autre.
+# description@en: Every triple against every triple, three times.
+# tags: test
+SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }
+"""
+
+
+def test_a_named_query_past_the_time_limit_is_stopped_with_a_503(build_dir: Path, tmp_path: Path) -> None:
+    from server.sparql import query_executor
+
+    (tmp_path / "queries").mkdir()
+    shutil.copy(PROJECT_ROOT / "queries" / "measures-per-axis.rq", tmp_path / "queries")
+    (tmp_path / "queries" / "endless.rq").write_text(ENDLESS, "utf-8")
+    app = create_app(
+        load_settings(
+            {
+                "project_root": tmp_path,
+                "build_dir": build_dir,
+                "query_timeout": 1.0,
+                "query_workers": 1,
+                "cache_bytes": 0,
+            }
+        )
+    )
+    client = app.test_client()
+    with app.app_context():
+        query_executor().warm_up()
+    try:
+        for path, accept in [("/api/queries/endless", "application/json"), ("/queries/endless", "text/html")]:
+            started = time.monotonic()
+            response = client.get(path, headers={"Accept": accept})
+            assert response.status_code == 503, path
+            assert time.monotonic() - started < 1.0 + 1.0, path
+            text = response.get_data(as_text=True)
+            assert "time limit of 1 s" in text and "Traceback" not in text, text
+        # the worker goes on, and a parameter is still bound (joined to the query as VALUES)
+        avenant = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022"
+        rows = client.get("/api/queries/measures-per-axis", query_string={"avenant": avenant}).get_json()
+        assert [row["axeNumero"] for row in rows] == ["1", "2", "3"]
+        assert {row["avenant"] for row in rows} == {avenant}
+    finally:
+        app.extensions["cdv.executor"]["executor"].close()
