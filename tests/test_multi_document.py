@@ -127,6 +127,16 @@ def test_resource_pages_of_each_territory(multi_client: FlaskClient, document: s
     assert turtle.status_code == 200 and f"{ID}{document}/mesure/1" in turtle.get_data(as_text=True)
 
 
+def test_home_lists_every_document_and_leaves_each_outline_to_its_page(multi_client: FlaskClient) -> None:
+    home = multi_client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f"{len(DOCUMENTS)} documents publiés" in home
+    assert "<h3>Sommaire</h3>" not in home and "/mesure/" not in home  # no outline: it grows with the graph
+    for document in DOCUMENTS:
+        assert f'href="/id/{document}"' in home, document
+        page = multi_client.get(f"/id/{document}", headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert "Sommaire" in page and f'href="/id/{document}/mesure/1"' in page, document
+
+
 def test_catalogue_has_a_dataset_per_document(multi_client: FlaskClient) -> None:
     response = multi_client.get("/catalog", headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
