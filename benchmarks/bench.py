@@ -208,12 +208,14 @@ def answer_sizes(url: str, work: dict[str, list[Request]], side: str) -> dict[st
 SPARQL_PATHS = {"/sparql", "/query"}
 
 
-def connect(base: str) -> urllib3.HTTPConnectionPool:
+def connect(base: str, timeout: float = 120) -> urllib3.HTTPConnectionPool:
     """One keep-alive connection to a server. urllib3 itself, not requests on top of it: about 3x less client
     CPU per request, which matters as the client shares the CPUs with the server it measures (with requests,
     the client capped both servers near 550 req/s here)."""
     address = urlsplit(base)
-    return urllib3.HTTPConnectionPool(address.hostname, address.port, maxsize=1, retries=False, timeout=120)
+    return urllib3.HTTPConnectionPool(
+        address.hostname, address.port, maxsize=1, retries=False, timeout=timeout
+    )
 
 
 def send(
@@ -233,9 +235,7 @@ def send(
 
 def _wait(base: str, path: str, process: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
-    probe = urllib3.HTTPConnectionPool(
-        urlsplit(base).hostname, urlsplit(base).port, retries=False, timeout=10
-    )
+    probe = connect(base, timeout=10)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")

@@ -30,6 +30,7 @@ from .errors import ClientError, NotAcceptable, PayloadTooLarge, UnsupportedMedi
 from .executor import Executor, InProcess, ProcessPool, Result
 from .http_cache import varies_in_time
 from .iris import site_root
+from .limited_store import TimeLimitedStore
 from .negotiation import HTML, Format, best_match, by_name
 from .query_process import Job, Unacceptable
 from .release import NoRelease
@@ -183,8 +184,6 @@ def query_executor() -> Executor:
 
 def time_limited_store() -> Backend:
     """The published store with its queries under the time limit of /sparql, for the named queries."""
-    from .limited_store import TimeLimitedStore
-
     store, cfg = published_store(), settings()
     if isinstance(store, EmbeddedStore) and cfg.query_workers > 0:
         return TimeLimitedStore(store, query_executor(), cfg.query_timeout)
