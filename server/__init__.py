@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
 from .config import Settings, load_settings
-from .errors import register_error_handlers
+from .errors import ClientError, register_error_handlers
 from .http_cache import init_http_cache
-from .release import current_release
+from .release import MANIFEST, NoRelease, Release, current_release, read_release
 from .result_cache import init_result_cache
 from .store import Backend, EmbeddedStore
 
@@ -65,3 +66,17 @@ def backend() -> Backend:
             state["backend"] = EmbeddedStore(ox.Store.read_only(str(cfg.store_path)), "store", cfg.store_path)
         state["pid"] = pid
     return state["backend"]
+
+
+def serving_release() -> Release:
+    """The release of the store this process serves (a newer build may be published but not yet loaded)."""
+    try:
+        store = backend()
+        if hasattr(store, "local_release"):  # a remote engine: the local files of its build, or a 404 why
+            return store.local_release()
+        path = getattr(store, "path", None)
+        if path is not None and (Path(path).parent / MANIFEST).is_file():
+            return read_release(Path(path).parent)
+        return current_release(settings().build_dir)
+    except (NoRelease, OSError) as err:
+        raise ClientError(f"no published build: {err}", 503) from None

@@ -11,13 +11,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from . import backend, settings
+from . import backend, serving_release, settings
 from . import metadata as md
 from .catalog_view import catalog_view
 from .dumps import METADATA, dump_stem
@@ -25,7 +24,6 @@ from .errors import ClientError
 from .http_cache import etag_for
 from .iris import IriMap, iri_map
 from .negotiation import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Format, negotiate
-from .release import MANIFEST, NoRelease, Release, current_release, read_release
 
 bp = Blueprint("catalog", __name__)
 
@@ -50,20 +48,6 @@ ACCESS_LINKS = frozenset(
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org protocol)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 TOP_PAGES = ("", "catalog", "sparql", "queries", "ontology")
-
-
-def serving_release() -> Release:
-    """The release of the store this process serves (a newer build may be published but not yet loaded)."""
-    try:
-        store = backend()
-        if hasattr(store, "local_release"):  # a remote engine: the local files of its build, or a 404 why
-            return store.local_release()
-        path = getattr(store, "path", None)
-        if path is not None and (Path(path).parent / MANIFEST).is_file():
-            return read_release(Path(path).parent)
-        return current_release(settings().build_dir)
-    except (NoRelease, OSError) as err:
-        raise ClientError(f"no published build: {err}", 503) from None
 
 
 def _iris() -> IriMap:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -31,6 +32,7 @@ PREFIXES = {
 
 GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 UNION_SIZE = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+UNION_TRIPLES = "union_triples"  # the manifest's key for UNION_SIZE's answer, counted by `cdv build`
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,20 @@ class DatasetFigures:
 
 
 def dataset_figures(store: Backend) -> DatasetFigures:
-    """Count the triples of every named graph and of the union default graph."""
+    """Count the triples of every named graph and of the union default graph (18 s at N = 1,000)."""
     graphs = {row["g"].value: int(row["n"].value) for row in store.query(GRAPH_SIZES, named_graphs=None)}
     union = next(iter(store.query(UNION_SIZE)))
     return DatasetFigures(graphs, int(union["n"].value))
+
+
+def recorded_figures(manifest: Mapping[str, Any]) -> DatasetFigures | None:
+    """The figures `cdv build` wrote in the release manifest: the triples of each graph it loaded (data
+    graphs, then the metadata graph) and UNION_TRIPLES; None for a release built before it recorded them."""
+    union = manifest.get(UNION_TRIPLES)
+    if not isinstance(union, int):
+        return None
+    graphs = {**manifest.get("graphs", {}), **manifest.get("metadata_graph", {})}
+    return DatasetFigures(dict(sorted(graphs.items())), union)  # sorted as GRAPH_SIZES orders them
 
 
 def _n(iri: str) -> ox.NamedNode:

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import backend, settings
+from . import backend, serving_release, settings
 from . import service_description as sd
 from . import sparql_formats as formats
 from .config import Settings
@@ -345,12 +345,22 @@ def endpoint_url() -> str:
     return site_root(settings().public_url, request.url_root, absolute=True) + "sparql"
 
 
+def _dataset_figures(store: Backend) -> sd.DatasetFigures:
+    """As the build recorded them in its manifest, else counted by queries (an older build, or a remote
+    engine whose build files are not on this server)."""
+    try:
+        recorded = sd.recorded_figures(serving_release().manifest)
+    except ClientError:
+        recorded = None
+    return recorded if recorded is not None else sd.dataset_figures(store)
+
+
 def _description_triples() -> list[ox.Triple]:
     """The service description for this request's host; the dataset figures counted once per build."""
     store = published_store()
     cache = current_app.extensions.setdefault("cdv.sd_figures", {})
     if store.build_id not in cache:
         cache.clear()
-        cache[store.build_id] = sd.dataset_figures(store)
+        cache[store.build_id] = _dataset_figures(store)
     root = site_root(settings().public_url, request.url_root, absolute=True)
     return sd.describe(sd.names(settings().base_iri, root), cache[store.build_id], settings().query_timeout)

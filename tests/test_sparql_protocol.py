@@ -656,6 +656,73 @@ def test_service_description(
         assert named[iri] == size
 
 
+def test_the_build_records_the_figures_of_the_service_description(release: Release) -> None:
+    from server import service_description as sd
+    from server.store import EmbeddedStore
+
+    recorded = sd.recorded_figures(release.manifest)
+    assert recorded is not None
+    assert recorded == sd.dataset_figures(EmbeddedStore.open_release(release))
+    assert list(recorded.graphs) == sorted(recorded.graphs)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "expected"),
+    [
+        ({}, None),
+        ({"graphs": {"https://g/b": 2}}, None),  # built before the union was recorded: count it
+        ({"graphs": {"https://g/b": 2}, "union_triples": "3"}, None),
+        (
+            {
+                "graphs": {"https://g/b": 2, "https://g/a": 1},
+                "metadata_graph": {"https://g/m": 5},
+                "union_triples": 7,
+            },
+            ({"https://g/a": 1, "https://g/b": 2, "https://g/m": 5}, 7),
+        ),
+    ],
+)
+def test_recorded_figures(manifest: dict, expected: tuple[dict[str, int], int] | None) -> None:
+    from server import service_description as sd
+
+    figures = sd.recorded_figures(manifest)
+    if expected is None:
+        assert figures is None
+    else:
+        assert figures is not None
+        assert (list(figures.graphs.items()), figures.union_triples) == (
+            list(expected[0].items()),
+            expected[1],
+        )
+
+
+def test_the_service_description_is_counted_when_the_build_did_not_record_it(
+    settings: Settings, release: Release, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from server.release import MANIFEST
+
+    def described(app: Flask) -> tuple[int, rdflib.Graph]:
+        with app.app_context():
+            before = backend().query_count
+            response = app.test_client().get("/sparql", headers={"Accept": "text/turtle"})
+            assert response.status_code == 200
+            return backend().query_count - before, parsed_graph(response.data, "text/turtle")
+
+    older = tmp_path / release.path.name  # the same build, as a release made before the figures were recorded
+    shutil.copytree(release.path, older, ignore=shutil.ignore_patterns("dumps"))
+    manifest = json.loads((older / MANIFEST).read_text("utf-8"))
+    del manifest["union_triples"]
+    (older / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    recorded_queries, recorded = described(create_app(replace(settings, cache_bytes=0)))
+    counted_queries, counted = described(
+        create_app(replace(settings, store_path=older / "store", cache_bytes=0))
+    )
+    assert (recorded_queries, counted_queries) == (0, 2)
+    assert isomorphic(recorded, counted)
+
+
 def test_the_service_description_follows_public_url(settings: Settings) -> None:
     from dataclasses import replace
 
