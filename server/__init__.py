@@ -80,3 +80,11 @@ def serving_release() -> Release:
         return current_release(settings().build_dir)
     except (NoRelease, OSError) as err:
         raise ClientError(f"no published build: {err}", 503) from None
+
+
+def serving_manifest() -> Mapping[str, Any]:
+    """The manifest of the serving release; empty when its files are not here (figures are then counted)."""
+    try:
+        return serving_release().manifest
+    except ClientError:
+        return {}

@@ -238,6 +238,17 @@ def ontology_graph(store: Backend, settings: Settings) -> list[ox.Triple]:
     return list(store.query(query, default_graphs=[settings.graph_base + "ontology"]))
 
 
+TERM_USES = "term_uses"  # the manifest's key for `uses` of the ontology's namespace, counted by `cdv build`
+
+
+def recorded_uses(manifest: Mapping[str, object]) -> dict[str, int] | None:
+    """The use counts `cdv build` wrote in the release manifest; None for a release built before."""
+    counts = manifest.get(TERM_USES)
+    if not isinstance(counts, dict):
+        return None
+    return {str(term): int(n) for term, n in counts.items()}
+
+
 def uses(store: Backend, settings: Settings, namespace: str) -> dict[str, int]:
     """One aggregate query: how many resources of the data use each term of the namespace."""
     query = (
@@ -257,8 +268,14 @@ def uses(store: Backend, settings: Settings, namespace: str) -> dict[str, int]:
     return {row["t"].value: int(row["n"].value) for row in rows}
 
 
-def ontology_doc(store: Backend, settings: Settings, names: Mapping[str, str], iris: IriMap) -> OntologyDoc:
-    """Two queries: the ontology graph and the use counts."""
-    namespace = settings.ontology_iri + "#"
-    triples = ontology_graph(store, settings)
-    return document(triples, uses(store, settings, namespace), settings.ontology_iri, names, iris)
+def ontology_doc(
+    store: Backend,
+    settings: Settings,
+    names: Mapping[str, str],
+    iris: IriMap,
+    recorded: Mapping[str, int] | None = None,
+) -> OntologyDoc:
+    """The ontology graph (one query) and the use counts: `recorded` by the build, else one more query (it
+    reads every quad: 41 s at N = 1,000)."""
+    counts = recorded if recorded is not None else uses(store, settings, settings.ontology_iri + "#")
+    return document(ontology_graph(store, settings), counts, settings.ontology_iri, names, iris)

@@ -17,13 +17,13 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from werkzeug.security import safe_join
 
-from . import backend, settings
+from . import backend, serving_manifest, settings
 from .describe import Context, Description, context, describe, label_triples, prefixes, used_prefixes
 from .errors import ClientError
 from .iris import IriMap, iri_map
 from .labels_fr import french_date
 from .negotiation import HTML, JSONLD, NTRIPLES, PLAIN, RDFXML, TURTLE, Format, negotiate
-from .ontology_doc import ontology_doc, ontology_graph
+from .ontology_doc import ontology_doc, ontology_graph, recorded_uses
 from .outline import home_outline
 from .presentation import shorten
 from .resource_view import SourceText, page_terms, resource_page
@@ -269,7 +269,7 @@ def ontology(ext: str | None = None) -> Response:
     urls = variants(url)
     store, cdv = backend(), _cdv()
     if fmt is HTML:
-        doc = ontology_doc(store, settings(), prefixes(cdv), iris)
+        doc = ontology_doc(store, settings(), prefixes(cdv), iris, recorded_uses(serving_manifest()))
         response = Response(render_template("ontology.html", doc=doc, urls=urls), mimetype="text/html")
     else:
         response = Response(serialize(ontology_graph(store, settings()), fmt), content_type=fmt.content_type)

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import backend, serving_release, settings
+from . import backend, serving_manifest, settings
 from . import service_description as sd
 from . import sparql_formats as formats
 from .config import Settings
@@ -348,10 +348,7 @@ def endpoint_url() -> str:
 def _dataset_figures(store: Backend) -> sd.DatasetFigures:
     """As the build recorded them in its manifest, else counted by queries (an older build, or a remote
     engine whose build files are not on this server)."""
-    try:
-        recorded = sd.recorded_figures(serving_release().manifest)
-    except ClientError:
-        recorded = None
+    recorded = sd.recorded_figures(serving_manifest())
     return recorded if recorded is not None else sd.dataset_figures(store)
 
 

@@ -62,6 +62,26 @@ def release(settings: Settings) -> Release:
     return current_release(settings.build_dir)
 
 
+RECORDED_FIGURES = ("union_triples", "term_uses")  # what `cdv build` counts so that pages need no query
+
+
+@pytest.fixture()
+def unrecorded_release(release: Release, tmp_path: Path) -> Release:
+    """The same build as a release made before `cdv build` recorded RECORDED_FIGURES (without its dumps)."""
+    import json
+    import shutil
+
+    from server.release import MANIFEST, read_release
+
+    older = tmp_path / release.path.name
+    shutil.copytree(release.path, older, ignore=shutil.ignore_patterns("dumps"))
+    manifest = json.loads((older / MANIFEST).read_text("utf-8"))
+    for key in RECORDED_FIGURES:
+        del manifest[key]
+    (older / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    return read_release(older)
+
+
 @pytest.fixture(scope="session")
 def engine(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server over a copy of the release store (union default graph): its query URL."""

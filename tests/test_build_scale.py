@@ -211,6 +211,7 @@ PAGES = [
     ("/id/organisation/caisse-fictive-d-allocations-familiales", "text/turtle"),
     ("/", CHROME),
     ("/sparql", "text/turtle"),  # the service description: its figures come from the build's manifest
+    ("/ontology", CHROME),  # its use counts too
     (f"/api/queries/measures-naming-organisation?organisation={PARTNER}", "application/json"),
 ]
 

@@ -13,7 +13,8 @@ from server import backend
 from server.config import Settings
 from server.describe import prefixes
 from server.iris import IriMap
-from server.ontology_doc import document
+from server.ontology_doc import document, recorded_uses, uses
+from server.release import Release
 
 from .test_pages import CHROME, FIREFOX, Page, parse
 
@@ -120,6 +121,48 @@ def test_use_counts_match_the_data(app: Flask, client: FlaskClient) -> None:
     entry = html[html.index('id="Mesure"') :]
     entry = entry[: entry.index("</article>")]
     assert f"{measures} ressources dans les données" in entry
+
+
+def test_the_build_records_the_use_counts(release: Release, settings: Settings) -> None:
+    from server.store import EmbeddedStore
+
+    recorded = recorded_uses(release.manifest)
+    assert recorded is not None and recorded[CDV + "Mesure"] > 0
+    assert recorded == uses(EmbeddedStore.open_release(release), settings, CDV)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "expected"),
+    [
+        ({}, None),
+        ({"term_uses": []}, None),
+        ({"term_uses": {}}, {}),
+        ({"term_uses": {CDV + "Mesure": 32}}, {CDV + "Mesure": 32}),
+    ],
+)
+def test_recorded_uses(manifest: dict, expected: dict[str, int] | None) -> None:
+    assert recorded_uses(manifest) == expected
+
+
+def test_the_page_counts_the_uses_when_the_build_did_not_record_them(
+    settings: Settings, unrecorded_release: Release
+) -> None:
+    from dataclasses import replace
+
+    from server import create_app
+
+    def page(app: Flask) -> tuple[int, str]:
+        with app.app_context():
+            before = backend().query_count
+            response = app.test_client().get("/ontology", headers={"Accept": CHROME})
+            assert response.status_code == 200
+            return backend().query_count - before, response.get_data(as_text=True)
+
+    recorded_queries, recorded = page(create_app(settings))
+    counted_queries, counted = page(create_app(replace(settings, store_path=unrecorded_release.store_path)))
+    assert (recorded_queries, counted_queries) == (1, 2)
+    assert "ressources dans les données" in recorded
+    assert recorded == counted
 
 
 @pytest.mark.parametrize(
