@@ -75,6 +75,16 @@ def test_every_format_is_the_same_graph(client: FlaskClient, path: str) -> None:
         assert isomorphic(graphs[0], other)
 
 
+@pytest.mark.parametrize("path", ["/catalog", "/.well-known/void", "/shapes"])
+def test_turtle_writes_each_subject_once(client: FlaskClient, path: str) -> None:
+    import pyoxigraph as ox
+
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    subjects = [t.subject for t in ox.parse(response.data, format=ox.RdfFormat.TURTLE)]
+    runs = [s for i, s in enumerate(subjects) if i == 0 or s != subjects[i - 1]]
+    assert len(runs) == len(set(subjects)) > 10
+
+
 @pytest.mark.parametrize(
     ("path", "accept", "query", "status"),
     [
