@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
 from .metadata import SPDX
+from .presentation import Index, Object, index, objects
 
 
 @dataclass(frozen=True)
@@ -49,57 +51,83 @@ class CatalogView:
     endpoint: str | None
 
 
-def _text(g: Graph, node: URIRef, prop: URIRef, lang: str = "fr") -> str:
+Node = ox.NamedNode | ox.BlankNode
+
+
+def _values(g: Index, node: Node, prop: URIRef) -> list[Object]:
+    return objects(g, node, str(prop))
+
+
+def _value(g: Index, node: Node | None, prop: URIRef) -> Object | None:
+    """The first value, or None."""
+    values = _values(g, node, prop) if node is not None else []
+    return values[0] if values else None
+
+
+def _node(g: Index, node: Node | None, prop: URIRef) -> Node | None:
+    """The first value when it is a resource, or None."""
+    value = _value(g, node, prop)
+    return value if isinstance(value, ox.NamedNode | ox.BlankNode) else None
+
+
+def _lexical(value: Object | None) -> str:
+    return value.value if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal) else ""
+
+
+def _text(g: Index, node: Node, prop: URIRef, lang: str = "fr") -> str:
     """The value in `lang`, else any value, else an empty string."""
-    values = list(g.objects(node, prop))
+    values = _values(g, node, prop)
     for value in values:
-        if getattr(value, "language", None) == lang:
-            return str(value)
-    return str(values[0]) if values else ""
+        if isinstance(value, ox.Literal) and value.language == lang:
+            return value.value
+    return _lexical(values[0]) if values else ""
 
 
-def _int(g: Graph, node: URIRef, prop: URIRef) -> int | None:
+def _int(g: Index, node: Node, prop: URIRef) -> int | None:
     """An integer value, or None."""
-    value = g.value(node, prop)
-    return int(value) if value is not None else None
+    value = _value(g, node, prop)
+    return int(_lexical(value)) if value is not None else None
 
 
-def _distribution(g: Graph, dist: URIRef) -> DistributionView:
+def _distribution(g: Index, dist: Node) -> DistributionView:
     """One distribution as the page shows it."""
-    checksum = g.value(dist, SPDX.checksum)
+    checksum = _node(g, dist, SPDX.checksum)
     return DistributionView(
         title=_text(g, dist, DCTERMS.title),
-        url=str(g.value(dist, DCAT.downloadURL)),
-        media_type=str(g.value(dist, DCAT.mediaType)).rsplit("media-types/", 1)[-1],
+        url=_lexical(_value(g, dist, DCAT.downloadURL)),
+        media_type=_lexical(_value(g, dist, DCAT.mediaType)).rsplit("media-types/", 1)[-1],
         byte_size=_int(g, dist, DCAT.byteSize) or 0,
-        sha256=str(g.value(checksum, SPDX.checksumValue)) if checksum is not None else "",
+        sha256=_lexical(_value(g, checksum, SPDX.checksumValue)),
     )
 
 
-def _period(g: Graph, dataset: URIRef) -> str | None:
+def _period(g: Index, dataset: Node) -> str | None:
     """The temporal coverage as "start - end"."""
-    period = g.value(dataset, DCTERMS.temporal)
+    period = _node(g, dataset, DCTERMS.temporal)
     if period is None:
         return None
-    return f"{g.value(period, DCAT.startDate)} - {g.value(period, DCAT.endDate)}"
+    return f"{_lexical(_value(g, period, DCAT.startDate))} - {_lexical(_value(g, period, DCAT.endDate))}"
 
 
-def _dataset(g: Graph, dataset: URIRef) -> DatasetView:
+def _dataset(g: Index, dataset: Node) -> DatasetView:
     """One dataset as the page shows it."""
-    anchor = str(dataset).split("/graph", 1)[-1].strip("/").replace("/", "_") or "cdv-graph"
-    landing = g.value(dataset, DCAT.landingPage)
+    anchor = dataset.value.split("/graph", 1)[-1].strip("/").replace("/", "_") or "cdv-graph"
+    landing = _value(g, dataset, DCAT.landingPage)
+    distributions = [
+        d for d in _values(g, dataset, DCAT.distribution) if isinstance(d, ox.NamedNode | ox.BlankNode)
+    ]
     return DatasetView(
-        iri=str(dataset),
+        iri=dataset.value,
         anchor="dataset-" + anchor,
         title=_text(g, dataset, DCTERMS.title),
         description=_text(g, dataset, DCTERMS.description),
         triples=_int(g, dataset, VOID.triples),
         entities=_int(g, dataset, VOID.entities),
-        keywords=sorted(str(k) for k in g.objects(dataset, DCAT.keyword)),
+        keywords=sorted(_lexical(k) for k in _values(g, dataset, DCAT.keyword)),
         period=_period(g, dataset),
-        landing_page=str(landing) if landing is not None else None,
+        landing_page=_lexical(landing) if landing is not None else None,
         distributions=sorted(
-            (_distribution(g, d) for d in g.objects(dataset, DCAT.distribution)),  # type: ignore[arg-type]
+            (_distribution(g, d) for d in distributions),
             key=lambda d: (d.title.endswith("(gzip)"), d.title),
         ),
     )
@@ -107,19 +135,22 @@ def _dataset(g: Graph, dataset: URIRef) -> DatasetView:
 
 @lru_cache(maxsize=8)
 def catalog_view(path: str, build_id: str) -> CatalogView:
-    """Read a release's catalog.nt into the page's view (cached per build: a release never changes)."""
-    g = Graph()
-    g.parse(path, format="nt")
-    catalog = g.value(predicate=RDF.type, object=DCAT.Catalog)
-    datasets = [_dataset(g, d) for d in g.objects(catalog, DCAT.dataset)]  # type: ignore[arg-type]
+    """Read a release's catalog.nt into the page's view (cached per build: a release never changes).
+
+    Parsed by pyoxigraph into an index rather than into an rdflib Graph: 2 s instead of 30 s for the
+    catalogue of 1,000 documents (490,000 triples).
+    """
+    g = index(ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES))
+    catalog_type = ox.NamedNode(str(DCAT.Catalog))
+    catalog = next(s for s, props in g.items() if catalog_type in props.get(str(RDF.type), []))
+    datasets = [_dataset(g, d) for d in _values(g, catalog, DCAT.dataset) if isinstance(d, ox.NamedNode)]
     # documents first (by title), then the ontology, then the whole graph
     datasets.sort(key=lambda d: (d.iri.endswith("/graph"), d.iri.endswith("/graph/ontology"), d.title))
-    service = g.value(catalog, DCAT.service)
-    endpoint = g.value(service, DCAT.endpointURL) if service is not None else None
+    endpoint = _value(g, _node(g, catalog, DCAT.service), DCAT.endpointURL)
     return CatalogView(
         title=_text(g, catalog, DCTERMS.title),
         description=_text(g, catalog, DCTERMS.description),
-        modified=str(g.value(catalog, DCTERMS.modified) or "")[:10],
+        modified=_lexical(_value(g, catalog, DCTERMS.modified))[:10],
         datasets=datasets,
-        endpoint=str(endpoint) if endpoint is not None else None,
+        endpoint=_lexical(endpoint) if endpoint is not None else None,
     )
