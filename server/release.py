@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,18 @@ def read_release(path: Path) -> Release:
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise NoRelease(f"{path} is not a published build (no {MANIFEST})")
-    return Release(path=path.resolve(), manifest=json.loads(manifest_path.read_text("utf-8")))
+    version = manifest_path.stat()
+    return Release(
+        path=path.resolve(), manifest=_manifest(str(manifest_path), version.st_mtime_ns, version.st_size)
+    )
+
+
+@lru_cache(maxsize=16)
+def _manifest(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """A manifest's content, parsed once per version of the file: requests read it (the catalogue's routes,
+    the service description, the ontology page) and at 1,000 documents it is 2.7 MB, 33 ms to parse.
+    Shared between callers, who only read it."""
+    return json.loads(Path(path).read_text("utf-8"))
 
 
 def current_release(build_dir: Path) -> Release:
