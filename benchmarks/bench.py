@@ -38,9 +38,9 @@ import urllib3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.config import load_settings  # noqa: E402
-from server.queries import NamedQuery, load_library  # noqa: E402
-from server.release import current_release  # noqa: E402
+from server.core.config import load_settings  # noqa: E402
+from server.core.library import NamedQuery, load_library  # noqa: E402
+from server.engine.release import current_release  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
 JSON = "application/sparql-results+json"
@@ -587,7 +587,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build_into(path: Path) -> Path:
-    from server.build import build
+    from server.build.pipeline import build
 
     build(load_settings({"build_dir": path}))
     return path

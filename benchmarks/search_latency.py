@@ -30,13 +30,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server import create_app  # noqa: E402
-from server.config import load_settings  # noqa: E402
-from server.queries import find, load_library, run  # noqa: E402
-from server.release import current_release  # noqa: E402
-from server.search_index import FILENAME, SearchIndex  # noqa: E402
-from server.search_query import parse_search  # noqa: E402
-from server.store import EmbeddedStore  # noqa: E402
+from server.core.config import load_settings  # noqa: E402
+from server.core.library import find, load_library  # noqa: E402
+from server.core.search_syntax import parse_search  # noqa: E402
+from server.engine.named_queries import run  # noqa: E402
+from server.engine.release import current_release  # noqa: E402
+from server.engine.search_index import FILENAME, SearchIndex  # noqa: E402
+from server.engine.store import EmbeddedStore  # noqa: E402
+from server.web.app import create_app  # noqa: E402
 
 MEASURE_TEXTS = """PREFIX cdv: <https://w3id.org/cdv/ontology#>
 SELECT ?t WHERE { ?m a cdv:Mesure ; cdv:texte ?t } LIMIT 5000"""

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import create_app
-from server.build import build
-from server.config import PROJECT_ROOT, Settings, load_settings
-from server.release import Release
+from server.build.pipeline import build
+from server.core.config import PROJECT_ROOT, Settings, load_settings
+from server.engine.release import Release
+from server.web.app import create_app
 
 from .servers import LiveServer, run_engine, run_server
 
@@ -57,7 +57,7 @@ def settings(build_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def release(settings: Settings) -> Release:
-    from server.release import current_release
+    from server.engine.release import current_release
 
     return current_release(settings.build_dir)
 
@@ -71,7 +71,7 @@ def unrecorded_release(release: Release, tmp_path: Path) -> Release:
     import json
     import shutil
 
-    from server.release import MANIFEST, read_release
+    from server.engine.release import MANIFEST, read_release
 
     older = tmp_path / release.path.name
     shutil.copytree(release.path, older, ignore=shutil.ignore_patterns("dumps"))

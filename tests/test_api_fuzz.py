@@ -12,8 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from server.config import PROJECT_ROOT
-from server.queries import load_library
+from server.core.config import PROJECT_ROOT
+from server.core.library import load_library
 
 from .servers import LiveServer
 

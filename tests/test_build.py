@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server.cli import main
-from server.config import PROJECT_ROOT
-from server.release import current_release
+from server.cli.main import main
+from server.core.config import PROJECT_ROOT
+from server.engine.release import current_release
 
 MEASURE = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022/mesure/12"
 
@@ -133,7 +133,7 @@ def test_stats_without_build_exits_2(runner: CliRunner, project: Path) -> None:
 
 
 def test_every_route_answers_503_before_any_build(tmp_path: Path) -> None:
-    from server import create_app
+    from server.web.app import create_app
 
     client = create_app({"build_dir": tmp_path / "empty"}).test_client()
     for path in ("/", "/id/le-quesnoy/avenant-2020-2022/mesure/12", "/catalog", "/api/queries/signatories"):

@@ -12,15 +12,16 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from server import backend, create_app
-from server.build import build
-from server.cli import main
-from server.config import PROJECT_ROOT, load_settings
-from server.cross_document import check_files
-from server.release import Release, current_release
-from server.synth import synthesize
-from server.validate import validate_files
-from server.validate_pool import Document, documents_of, validate_documents
+from server.build.cross_document import check_files
+from server.build.pipeline import build
+from server.build.synth import synthesize
+from server.build.validate import validate_files
+from server.build.validate_pool import Document, documents_of, validate_documents
+from server.cli.main import main
+from server.core.config import PROJECT_ROOT, load_settings
+from server.engine.release import Release, current_release
+from server.web.app import create_app
+from server.web.context import engine
 
 SHAPES, ONTOLOGY = PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology"
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "shapes").glob("*.ttl"))
@@ -218,7 +219,7 @@ PAGES = [
 
 def spend(app: Flask, path: str, accept: str) -> tuple[int, str]:
     with app.app_context():
-        store = backend()
+        store = engine()
         before = store.query_count
         response = app.test_client().get(path, headers={"Accept": accept})
         assert response.status_code == 200, path
@@ -241,7 +242,7 @@ def test_shared_organisation_page_shows_each_value_once(builds: dict[int, Releas
     """The partner is described in most of the 30 documents: its own values appear as often as with 2."""
     app = app_for(builds[30])
     with app.app_context():
-        graphs = backend().query(
+        graphs = engine().query(
             f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ GRAPH ?g {{ <{PARTNER}> ?p ?o }} }}"
         )
         assert int(next(iter(graphs))["n"].value) > 5

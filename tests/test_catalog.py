@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID
 
-from server.config import PROJECT_ROOT, Settings
-from server.dumps import catalog_report
-from server.iris import IriMap
-from server.release import Release
-from server.validate import Report, validate_graph
+from server.build.dumps import catalog_report
+from server.build.validate import Report, validate_graph
+from server.core.config import PROJECT_ROOT, Settings
+from server.core.iris import IriMap
+from server.engine.release import Release
 
 from .rdf_parse import parse_graph
 
@@ -194,7 +194,7 @@ def test_access_links_point_at_this_server_and_identifiers_stay_public(
 def test_public_url_setting_is_used_for_access_links(settings: Settings) -> None:
     from dataclasses import replace
 
-    from server import create_app
+    from server.web.app import create_app
 
     app = create_app(replace(settings, public_url="https://data.example.org/cdv/"))
     graph = served(app.test_client(), "/catalog")
@@ -239,11 +239,11 @@ def test_the_html_catalogue_lists_every_dataset_and_download(client: FlaskClient
 
 
 def test_the_metadata_graph_is_queryable_in_the_store(app: object, settings: Settings) -> None:
-    from server import backend
+    from server.web.context import engine
 
     with app.app_context():  # type: ignore[attr-defined]
         rows = list(
-            backend().query(
+            engine().query(
                 "SELECT ?c WHERE { GRAPH ?g { ?c a <http://www.w3.org/ns/dcat#Catalog> } }",
                 named_graphs=[settings.graph_base + "metadata"],
             )
@@ -315,7 +315,7 @@ def test_missing_recommended_properties_are_warnings(remove: tuple, path: str) -
 
 def test_dcat_shapes_never_fire_on_document_data(settings: Settings) -> None:
     """The build validates documents against all of shapes/: the DCAT shapes target DCAT classes only."""
-    from server.rdfio import load_rdflib, rdf_files
+    from server.core.rdfio import load_rdflib, rdf_files
 
     data = load_rdflib(rdf_files([settings.data_dir]))
     shapes = load_rdflib(sorted(SHAPES.glob("dcat-ap*.ttl")))

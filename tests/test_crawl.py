@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from server import backend
-from server.config import Settings
+from server.core.config import Settings
+from server.web.context import engine
 
 from .test_pages import Page
 
@@ -110,7 +110,7 @@ def test_no_broken_anchor(site: Crawl) -> None:
 
 def test_every_resource_is_reached(site: Crawl, app: Flask, settings: Settings) -> None:
     with app.app_context():
-        rows = backend().query(
+        rows = engine().query(
             "SELECT DISTINCT ?r WHERE { { ?r ?p ?o } UNION { ?s ?p ?r } FILTER(isIRI(?r)) }"
         )
         resources = {r["r"].value.split("#", 1)[0] for r in rows if r["r"].value.startswith(settings.id_base)}
@@ -127,7 +127,7 @@ def test_every_term_of_the_ontology_is_reached(site: Crawl, app: Flask, settings
     """Each term IRI `…/ontology#Term` lands on its entry of the ontology page."""
     namespace = settings.ontology_iri + "#"
     with app.app_context():
-        rows = backend().query(
+        rows = engine().query(
             "SELECT DISTINCT ?t WHERE { ?t ?p ?o }", default_graphs=[settings.graph_base + "ontology"]
         )
         terms = {r["t"].value[len(namespace) :] for r in rows if r["t"].value.startswith(namespace)}

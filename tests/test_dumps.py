@@ -13,10 +13,11 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
-from server.build import build
-from server.config import PROJECT_ROOT, load_settings
-from server.dumps import METADATA_QUADS, OWL_VERSION_INFO, metadata_graph_iri
-from server.release import Release, current_release
+from server.build.dumps import METADATA_QUADS, metadata_graph_iri
+from server.build.pipeline import build
+from server.core.config import PROJECT_ROOT, load_settings
+from server.core.vocab import OWL_VERSION_INFO
+from server.engine.release import Release, current_release
 
 from .rdf_parse import parse_graph, parse_quads
 

@@ -17,11 +17,12 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
-from server import sparql_guard as guard
-from server.errors import ClientError
-from server.executor import InProcess, ProcessPool, QueryTimeout, StreamAborted
-from server.query_process import Job, Unacceptable, child_main, dataset_options
-from server.release import Release
+from server.core import sparql_guard as guard
+from server.core.errors import DomainError
+from server.engine.executor import InProcess, ProcessPool, QueryTimeout, StreamAborted
+from server.engine.query_process import Job, Unacceptable, child_main, dataset_options
+from server.engine.release import Release
+from server.web.errors import http_status
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SMALL = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"
@@ -82,7 +83,7 @@ def test_a_timeout_kills_the_child_frees_its_cpu_and_replaces_it(pool: ProcessPo
         pool.run(job(HEAVY), started + 1.0)
     elapsed = time.monotonic() - started
     assert elapsed < 1.0 + 1.0
-    assert raised.value.status == 503 and "time limit of 1 s" in raised.value.message
+    assert http_status(raised.value) == 503 and "time limit of 1 s" in raised.value.message
     killed = before - set(pool.pids())
     assert len(killed) == 1
     assert gone(killed.pop())
@@ -180,9 +181,9 @@ def test_query_errors_come_back_as_client_errors(
     if status == 200:
         assert pool.run(job(query), time.monotonic() + 5).form == "solutions"
         return
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(DomainError) as raised:
         pool.run(job(query), time.monotonic() + 5)
-    assert raised.value.status == status
+    assert http_status(raised.value) == status
     assert words in raised.value.message
 
 
@@ -204,7 +205,7 @@ def test_in_process_execution_has_the_same_answers(release: Release) -> None:
     executor = InProcess(ox.Store.read_only(str(release.store_path)))
     result = executor.run(job(SMALL), 0.0)
     assert result.form == "solutions" and result.body
-    with pytest.raises(ClientError):
+    with pytest.raises(DomainError):
         executor.run(job("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"), 0.0)
 
 
@@ -248,7 +249,7 @@ def test_guard(query: str, outcome: str) -> None:
     if outcome in ("plain", "dataset"):
         assert guard.inspect(query).names_dataset is (outcome == "dataset")
         return
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(DomainError) as raised:
         guard.inspect(query)
     expected = {"refused": "SERVICE", "syntax": "syntax error", "update": "read-only"}[outcome]
     assert expected in raised.value.message

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 
-from server.cli import main
-from server.config import PROJECT_ROOT
+from server.cli.main import main
+from server.core.config import PROJECT_ROOT
 from server.extract import ExtractError, extract
 
 from .protocol_fixtures import FIXTURES_DIR

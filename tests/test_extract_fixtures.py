@@ -14,9 +14,9 @@ import pytest
 import rdflib
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from server.config import PROJECT_ROOT
+from server.build.validate import validate_files
+from server.core.config import PROJECT_ROOT
 from server.extract.files import turtle
-from server.validate import validate_files
 
 from .protocol_fixtures import FIXTURES, UPDATE_ENV, ProtocolFixture
 

@@ -19,11 +19,11 @@ import rdflib
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SKOS
 
-from server.config import PROJECT_ROOT
+from server.build.validate import validate_files
+from server.core.config import PROJECT_ROOT
 from server.extract import Extraction, extract
 from server.extract.registry import Registry, load_registry
 from server.extract.structure import walk
-from server.validate import validate_files
 
 CDV = rdflib.Namespace("https://w3id.org/cdv/ontology#")
 ELI = rdflib.Namespace("http://data.europa.eu/eli/ontology#")

@@ -10,11 +10,11 @@ from flask import Flask, Response, stream_with_context
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from server import create_app
-from server.build import build
-from server.config import load_settings
-from server.http_cache import etag_for, exempt
-from server.release import Release
+from server.build.pipeline import build
+from server.core.config import load_settings
+from server.engine.release import Release
+from server.web.app import create_app
+from server.web.http_cache import etag_for, exempt
 
 FIXTURE_PROJECT = Path(__file__).parent / "fixtures" / "catalog" / "project"
 

@@ -1,10 +1,10 @@
-"""server.iris: public IRIs ↔ local URLs, behind no proxy, a path prefix, or a configured public URL."""
+"""server.core.iris: public IRIs ↔ local URLs, behind no proxy, a path prefix, or a configured public URL."""
 
 from __future__ import annotations
 
 import pytest
 
-from server.iris import IriMap, iri_map, site_root
+from server.core.iris import IriMap, iri_map, site_root
 
 BASE = "https://w3id.org/cdv/"
 MEASURE = BASE + "id/le-quesnoy/avenant-2020-2022/mesure/12"

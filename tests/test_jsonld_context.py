@@ -12,9 +12,9 @@ import rdflib
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import XSD
 
-from server.config import PROJECT_ROOT
-from server.jsonld_context import CDV, CONTEXT_FILE, build_context, cdv_terms, render
-from server.rdfio import load_rdflib, rdf_files
+from server.core.config import PROJECT_ROOT
+from server.core.jsonld_context import CDV, CONTEXT_FILE, build_context, cdv_terms, render
+from server.core.rdfio import load_rdflib, rdf_files
 
 ONTOLOGY = PROJECT_ROOT / "ontology"
 CONTEXT = ONTOLOGY / CONTEXT_FILE
@@ -29,7 +29,7 @@ def _ontology() -> rdflib.Graph:
 
 
 def test_the_file_is_generated_from_the_current_ontology() -> None:
-    assert CONTEXT.read_text("utf-8") == render(ONTOLOGY), "run: python -m server.jsonld_context"
+    assert CONTEXT.read_text("utf-8") == render(ONTOLOGY), "run: python -m server.core.jsonld_context"
 
 
 def test_every_cdv_term_of_the_ontology_is_in_the_context() -> None:

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import create_app
-from server.build import build
-from server.cli import main
-from server.config import PROJECT_ROOT, Settings, load_settings
+from server.build.pipeline import build
+from server.cli.main import main
+from server.core.config import PROJECT_ROOT, Settings, load_settings
+from server.engine.release import Release
 from server.extract.files import extract_file
 from server.extract.registry import load_registry
-from server.release import Release
+from server.web.app import create_app
 
 from .protocol_fixtures import FIXTURES, ProtocolFixture
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from server import sparql_formats as formats
-from server.errors import NotAcceptable
-from server.negotiation import HTML, SPARQL_JSON, TURTLE, best_match, negotiate
-from server.sparql import DESCRIPTION_FORMATS, choices, choose
+from server.core import sparql_formats as formats
+from server.core.errors import NotAcceptable
+from server.core.negotiation import HTML, SPARQL_JSON, TURTLE, best_match, negotiate
+from server.web.errors import http_headers, http_status
+from server.web.sparql import DESCRIPTION_FORMATS, choices, choose
 
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROME = (
@@ -115,8 +116,8 @@ def test_nothing_acceptable_names_what_is(
     with pytest.raises(NotAcceptable) as raised:
         choose(form, accept, names)
     assert named.split(",")[0] in raised.value.message
-    assert raised.value.status == 406
-    assert raised.value.headers == {"Vary": "Accept"}
+    assert http_status(raised.value) == 406
+    assert http_headers(raised.value) == {"Vary": "Accept"}
 
 
 def test_a_request_is_refused_before_running_only_when_no_form_can_answer() -> None:

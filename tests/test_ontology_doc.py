@@ -9,12 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib.compare import isomorphic
 
-from server import backend
-from server.config import Settings
-from server.describe import prefixes
-from server.iris import IriMap
-from server.ontology_doc import document, recorded_uses, uses
-from server.release import Release
+from server.core.config import Settings
+from server.core.describe import prefixes
+from server.core.iris import IriMap
+from server.core.ontology_doc import document, recorded_uses, uses
+from server.engine.release import Release
+from server.web.context import engine
 
 from .test_pages import CHROME, FIREFOX, Page, parse
 
@@ -94,7 +94,7 @@ def test_metadata_and_schemes(small) -> None:  # type: ignore[no-untyped-def]
 def ontology_triples(app: Flask, settings: Settings) -> list[ox.Triple]:
     with app.app_context():
         query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-        return list(backend().query(query, default_graphs=[settings.graph_base + "ontology"]))
+        return list(engine().query(query, default_graphs=[settings.graph_base + "ontology"]))
 
 
 def as_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
@@ -115,7 +115,7 @@ def test_every_term_has_its_entry(app: Flask, client: FlaskClient, settings: Set
 
 def test_use_counts_match_the_data(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
-        rows = backend().query(f"SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m a <{CDV}Mesure> }}")
+        rows = engine().query(f"SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m a <{CDV}Mesure> }}")
         measures = int(next(iter(rows))["n"].value)
     html = client.get("/ontology", headers={"Accept": FIREFOX}).get_data(as_text=True)
     entry = html[html.index('id="Mesure"') :]
@@ -124,7 +124,7 @@ def test_use_counts_match_the_data(app: Flask, client: FlaskClient) -> None:
 
 
 def test_the_build_records_the_use_counts(release: Release, settings: Settings) -> None:
-    from server.store import EmbeddedStore
+    from server.engine.store import EmbeddedStore
 
     recorded = recorded_uses(release.manifest)
     assert recorded is not None and recorded[CDV + "Mesure"] > 0
@@ -149,14 +149,14 @@ def test_the_page_counts_the_uses_when_the_build_did_not_record_them(
 ) -> None:
     from dataclasses import replace
 
-    from server import create_app
+    from server.web.app import create_app
 
     def page(app: Flask) -> tuple[int, str]:
         with app.app_context():
-            before = backend().query_count
+            before = engine().query_count
             response = app.test_client().get("/ontology", headers={"Accept": CHROME})
             assert response.status_code == 200
-            return backend().query_count - before, response.get_data(as_text=True)
+            return engine().query_count - before, response.get_data(as_text=True)
 
     recorded_queries, recorded = page(create_app(settings))
     counted_queries, counted = page(create_app(replace(settings, store_path=unrecorded_release.store_path)))

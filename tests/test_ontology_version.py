@@ -9,7 +9,7 @@ import rdflib
 from flask.testing import FlaskClient
 from rdflib.namespace import OWL
 
-from server.config import PROJECT_ROOT
+from server.core.config import PROJECT_ROOT
 
 ONTOLOGY = rdflib.URIRef("https://w3id.org/cdv/ontology")
 

@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from server import __version__
-from server.config import PROJECT_ROOT
-from server.openapi import document
-from server.queries import load_library, parse_query
+from server.core.config import PROJECT_ROOT
+from server.core.library import load_library, parse_query
+from server.web.openapi import document
 
 LIBRARY = load_library(PROJECT_ROOT / "queries")
 POLE_EMPLOI = "https://w3id.org/cdv/id/organisation/pole-emploi"

@@ -13,10 +13,11 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import backend, create_app
-from server.build import build
-from server.config import PROJECT_ROOT, Settings, load_settings
-from server.pages import HTML_PAGE_SIZE
+from server.build.pipeline import build
+from server.core.config import PROJECT_ROOT, Settings, load_settings
+from server.web.app import create_app
+from server.web.context import engine
+from server.web.pages import HTML_PAGE_SIZE
 
 BASE = "https://w3id.org/cdv/"
 DOC = BASE + "id/le-quesnoy/avenant-2020-2022"
@@ -55,7 +56,7 @@ def parse(data: bytes | str, parser: str) -> rdflib.Graph:
 
 def store_rows(app: Flask, query: str, **bindings: ox.NamedNode) -> list[ox.QuerySolution]:
     with app.app_context():
-        return list(backend().query(query, substitutions=bindings or None))
+        return list(engine().query(query, substitutions=bindings or None))
 
 
 def all_resources(app: Flask, settings: Settings) -> list[str]:
@@ -70,7 +71,7 @@ def all_resources(app: Flask, settings: Settings) -> list[str]:
 def own_triples(app: Flask, iri: str) -> list[ox.Triple]:
     with app.app_context():
         query = "CONSTRUCT { ?r ?p ?o } WHERE { ?r ?p ?o }"
-        return list(backend().query(query, substitutions={"r": ox.NamedNode(iri)}))
+        return list(engine().query(query, substitutions={"r": ox.NamedNode(iri)}))
 
 
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
@@ -516,7 +517,7 @@ def test_aggregate_pages_cost_a_fixed_number_of_queries(app: Flask, client: Flas
 def queries_for(app: Flask, client: FlaskClient, path: str, accept: str) -> int:
     """The store queries one page costs; the page must answer 200 in the format asked for."""
     with app.app_context():
-        store = backend()
+        store = engine()
         before = store.query_count
         response = client.get(path, headers={"Accept": accept})
         assert response.status_code == 200, path
@@ -649,7 +650,7 @@ def test_incoming_links_are_paginated(fixture_client: FlaskClient) -> None:
 
 def test_rdf_pages_link_to_each_other(fixture_client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """RDF pages are larger than HTML ones; with 50 per page, 131 incoming links make 3 Turtle pages."""
-    monkeypatch.setattr("server.pages.RDF_PAGE_SIZE", 50)
+    monkeypatch.setattr("server.web.pages.RDF_PAGE_SIZE", 50)
     pager = {}
     for page in (1, 2, 3):
         response = fixture_client.get(f"/id/test/cible.ttl?page={page}")

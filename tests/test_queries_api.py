@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from server import create_app
-from server.cli import main
-from server.config import PROJECT_ROOT, load_settings
-from server.queries import Chart, load_library
-from server.query_pages import bar_groups
+from server.cli.main import main
+from server.core.config import PROJECT_ROOT, load_settings
+from server.core.library import Chart, load_library
+from server.web.app import create_app
+from server.web.query_pages import bar_groups
 
 from .servers import LiveServer
 
@@ -388,7 +388,7 @@ SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }
 
 
 def test_a_named_query_past_the_time_limit_is_stopped_with_a_503(build_dir: Path, tmp_path: Path) -> None:
-    from server.sparql import query_executor
+    from server.web.context import engine
 
     (tmp_path / "queries").mkdir()
     shutil.copy(PROJECT_ROOT / "queries" / "measures-per-axis.rq", tmp_path / "queries")
@@ -406,7 +406,7 @@ def test_a_named_query_past_the_time_limit_is_stopped_with_a_503(build_dir: Path
     )
     client = app.test_client()
     with app.app_context():
-        query_executor().warm_up()
+        engine().warm_up()
     try:
         for path, accept in [("/api/queries/endless", "application/json"), ("/queries/endless", "text/html")]:
             started = time.monotonic()
@@ -421,4 +421,4 @@ def test_a_named_query_past_the_time_limit_is_stopped_with_a_503(build_dir: Path
         assert [row["axeNumero"] for row in rows] == ["1", "2", "3"]
         assert {row["avenant"] for row in rows} == {avenant}
     finally:
-        app.extensions["cdv.executor"]["executor"].close()
+        app.extensions["cdv.engine"]["engine"].close()

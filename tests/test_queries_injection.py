@@ -16,11 +16,12 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.config import PROJECT_ROOT
-from server.queries import ParameterError, find, load_library, run
-from server.query_results import records
-from server.release import Release
-from server.store import EmbeddedStore, QueryResult, Term
+from server.core.config import PROJECT_ROOT
+from server.core.library import ParameterError, find, load_library
+from server.core.query_results import records
+from server.engine.named_queries import run
+from server.engine.release import Release
+from server.engine.store import EmbeddedStore, QueryResult, Term
 
 from .source_text import elements
 

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
-from server.config import PROJECT_ROOT
-from server.queries import LibraryError, NamedQuery, Values, find, load_library, parse_query, run
-from server.query_results import JsonValue, records
-from server.release import Release
-from server.store import EmbeddedStore
+from server.core.config import PROJECT_ROOT
+from server.core.library import LibraryError, NamedQuery, Values, find, load_library, parse_query
+from server.core.query_results import JsonValue, records
+from server.engine.named_queries import run
+from server.engine.release import Release
+from server.engine.store import EmbeddedStore
 
 from .source_text import MONTHS, Printed, elements, source_lines, structure
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from server.config import PROJECT_ROOT
-from server.queries import load_library
+from server.core.config import PROJECT_ROOT
+from server.core.library import load_library
 
 ROW = re.compile(r"^\| `(?P<name>[a-z0-9-]+)` \| (?P<purpose>[^|]+?) \|$")
 

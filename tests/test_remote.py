@@ -13,15 +13,15 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from server import describe, outline
-from server import sparql_rewrite as rewrite
-from server.cli import main
-from server.config import Settings
-from server.ontology_doc import uses
-from server.queries import ALLOWED_QUERIES, default_bindings, load_library
-from server.release import Release
-from server.remote import REFRESH
-from server.store import EmbeddedStore
+from server.cli.main import main
+from server.core import describe, outline
+from server.core import sparql_rewrite as rewrite
+from server.core.config import Settings
+from server.core.library import ALLOWED_QUERIES, default_bindings, load_library
+from server.core.ontology_doc import uses
+from server.engine.release import Release
+from server.engine.remote import REFRESH
+from server.engine.store import EmbeddedStore
 
 from .servers import LiveServer, run_engine, run_server
 
@@ -180,7 +180,7 @@ def test_files_of_a_build_this_server_lacks_are_404_and_the_rest_works(
 ) -> None:
     from dataclasses import replace
 
-    from server import create_app
+    from server.web.app import create_app
 
     client = create_app(replace(settings, endpoint=engine, build_dir=tmp_path)).test_client()
     for path in ("/catalog", "/.well-known/void", "/dumps/cdv-graph.nq.gz", "/sitemap.xml"):

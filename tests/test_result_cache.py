@@ -16,12 +16,12 @@ import requests
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from server import create_app
-from server.build import build
-from server.config import load_settings
-from server.http_cache import canonical_query, varies_in_time
-from server.release import current_release, prune_caches
-from server.result_cache import (
+from server.build.pipeline import build
+from server.core.config import load_settings
+from server.engine.release import current_release, prune_caches
+from server.web.app import create_app
+from server.web.http_cache import canonical_query, varies_in_time
+from server.web.result_cache import (
     cache_folder,
     entry_limit,
     normalised_accept,

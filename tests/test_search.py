@@ -21,13 +21,14 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import create_app
-from server.cli import main
-from server.config import Settings, load_settings
-from server.release import Release, current_release
-from server.search_index import FILENAME, SearchIndex, build_index_from_store
-from server.search_query import Marked, SearchSyntaxError, marked_html, parse_search, split_marks
-from server.store import EmbeddedStore
+from server.cli.main import main
+from server.core.config import Settings, load_settings
+from server.core.search_syntax import Marked, SearchSyntaxError, marked_html, parse_search, split_marks
+from server.engine.release import Release, current_release
+from server.engine.search_index import FILENAME, SearchIndex, build_index_from_store
+from server.engine.store import EmbeddedStore
+from server.web.app import create_app
+from server.web.errors import http_status
 
 CDV = "https://w3id.org/cdv/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -157,7 +158,7 @@ def test_search_text_becomes_quoted_fts_strings(q: str, match: str) -> None:
 def test_bad_search_texts_are_refused_with_a_precise_message(q: str | None, message: str) -> None:
     with pytest.raises(SearchSyntaxError) as err:
         parse_search(q)
-    assert err.value.status == 400
+    assert http_status(err.value) == 400
     assert err.value.message.startswith("search text 'q': ")
     assert message in err.value.message
 
@@ -208,8 +209,8 @@ def test_a_remote_engine_gets_the_same_index(
     """build_index_from_backend over SPARQL (Oxigraph server on a copy of the store) = the build's own index."""
     from dataclasses import replace
 
-    from server.remote import open_remote
-    from server.search_index import build_index_from_backend
+    from server.engine.remote import open_remote
+    from server.engine.search_index import build_index_from_backend
 
     remote = open_remote(replace(settings, endpoint=engine))
     count = build_index_from_backend(remote, tmp_path / FILENAME, [settings.graph_base + "metadata"])
@@ -577,7 +578,7 @@ MATCH_LINES = "  # portable-match-begin\n  FILTER(CONTAINS(?t, ?texte))\n  # por
     ],
 )
 def test_bad_engine_lines_stop_the_library(engine: str, match: str, message: str) -> None:
-    from server.queries import LibraryError, parse_query
+    from server.core.library import LibraryError, parse_query
 
     with pytest.raises(LibraryError, match=message):
         parse_query("q", ENGINE_QUERY.format(engine=engine, match=match))

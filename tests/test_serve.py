@@ -17,10 +17,10 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from server.cli import main
-from server.config import load_settings
-from server.release import current_release, publish
-from server.serve import ServeOptions, gunicorn_options
+from server.cli.main import main
+from server.core.config import load_settings
+from server.engine.release import current_release, publish
+from server.web.serve import ServeOptions, gunicorn_options
 
 from .servers import free_port, process_group, run_server
 

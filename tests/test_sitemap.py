@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import catalog as catalog_module
-from server.config import Settings
+from server.core.config import Settings
+from server.web import catalog as catalog_module
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
@@ -21,10 +21,10 @@ def locations(body: bytes) -> list[str]:
 
 def store_subjects(app: Flask, settings: Settings) -> set[str]:
     """Every subject under the id base in any graph, asked of the store directly (fragments dropped)."""
-    from server import backend
+    from server.web.context import engine
 
     with app.app_context():
-        rows = backend().query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s)) }")
+        rows = engine().query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s)) }")
         return {r["s"].value.split("#", 1)[0] for r in rows if r["s"].value.startswith(settings.id_base)}
 
 

@@ -24,7 +24,7 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
-from server.release import Release
+from server.engine.release import Release
 
 from .servers import LiveServer, run_server
 

@@ -16,12 +16,21 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from server import create_app
-from server.build import build
-from server.config import PROJECT_ROOT, load_settings
-from server.release import RELEASES, Release, current_release, hold, in_use, prune, publish, read_release
-from server.serve import published_target
-from server.system import BUILD_HEADER
+from server.build.pipeline import build
+from server.core.config import PROJECT_ROOT, load_settings
+from server.engine.release import (
+    RELEASES,
+    Release,
+    current_release,
+    hold,
+    in_use,
+    prune,
+    publish,
+    read_release,
+)
+from server.web.app import create_app
+from server.web.serve import published_target
+from server.web.system import BUILD_HEADER
 
 from .load import COUNT_MEASURES, DOC, Call, LoadReport, children, count_of, run_load
 from .servers import run_server

@@ -10,13 +10,15 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from server.cli import main
-from server.config import PROJECT_ROOT
-from server.cross_document import check_files
-from server.queries import load_library, memory_store, quality_failures
-from server.synth import synthesize
-from server.synth_words import FAMILY_ROOTS
-from server.validate_pool import Document, documents_of, validate_documents
+from server.build.cross_document import check_files
+from server.build.synth import synthesize
+from server.build.synth_words import FAMILY_ROOTS
+from server.build.validate_pool import Document, documents_of, validate_documents
+from server.cli.main import main
+from server.core.config import PROJECT_ROOT, load_settings
+from server.core.library import load_library
+from server.engine import open_engine
+from server.engine.named_queries import quality_failures
 
 CDV = "https://w3id.org/cdv/ontology#"
 COUNT = 3
@@ -111,7 +113,9 @@ def test_valid_against_shapes_rules_and_quality(documents: list[Document]) -> No
     assert check_files(documents) == []
     library = load_library(PROJECT_ROOT / "queries")
     for document in documents:
-        assert quality_failures(memory_store(document.files), library) == [], document.name
+        assert quality_failures(open_engine(load_settings(), files=document.files), library) == [], (
+            document.name
+        )
 
 
 def iris_of(paths: list[Path], cls: str) -> set[str]:

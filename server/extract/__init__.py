@@ -5,6 +5,8 @@ sections (segments.py), read the axes tree (structure.py), the title page and co
 the reference texts (references.py, dates.py) and the signatures (signatures.py, names.py), mint IRIs
 (mint.py, registry.py) and build the graph (graph.py) — and returns the graph with a report of what it could
 not place (report.py). files.py is the I/O edge the command line uses.
+
+May use: core (vocabulary, RDF file reading). Never the web, the engine or a store.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph
 
-from .graph import build_graph
-from .mint import Minter
-from .model import Kind, Protocol
-from .references import read_references
-from .registry import Registry
-from .report import Report
-from .sections import avenant_label, contract_label, find_period, find_qpvs, read_contribution
-from .segments import CONTRIBUTION, SectionKind, SectionText, segment
-from .signatures import read_signatures
-from .structure import build_tree, walk
-from .text import CleanText, Vocabulary, clean, join_lines, passage_of
+from server.extract.graph import build_graph
+from server.extract.mint import Minter
+from server.extract.model import Kind, Protocol
+from server.extract.references import read_references
+from server.extract.registry import Registry
+from server.extract.report import Report
+from server.extract.sections import avenant_label, contract_label, find_period, find_qpvs, read_contribution
+from server.extract.segments import CONTRIBUTION, SectionKind, SectionText, segment
+from server.extract.signatures import read_signatures
+from server.extract.structure import build_tree, walk
+from server.extract.text import CleanText, Vocabulary, clean, join_lines, passage_of
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DEFAULT_BASE = "https://w3id.org/cdv/"

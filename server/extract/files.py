@@ -7,9 +7,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..rdfio import DataError
-from . import DEFAULT_BASE, ExtractError, Extraction, decode, extract
-from .registry import Registry, load_registry
+from server.core.rdfio import DataError
+from server.extract import DEFAULT_BASE, ExtractError, Extraction, decode, extract
+from server.extract.registry import Registry, load_registry
 
 HEADER = (
     "# Draft graph of {source}, extracted by `cdv extract` (cdv-graph). Review it against the text before\n"

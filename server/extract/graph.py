@@ -15,11 +15,12 @@ from datetime import date
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SKOS, XSD
 
-from .mint import STATE, Minter, local_name
-from .model import Contribution, Kind, Part, Passage, Protocol, Reference, Signature
-from .names import STATE_POST
-from .pillars import guess_pillar
-from .report import Note
+from server.core.vocab import prefixes
+from server.extract.mint import STATE, Minter, local_name
+from server.extract.model import Contribution, Kind, Part, Passage, Protocol, Reference, Signature
+from server.extract.names import STATE_POST
+from server.extract.pillars import guess_pillar
+from server.extract.report import Note
 
 CDV = Namespace("https://w3id.org/cdv/ontology#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
@@ -28,18 +29,7 @@ CPOV = Namespace("http://data.europa.eu/m8g/")
 RFC5147 = URIRef("http://tools.ietf.org/rfc/rfc5147")
 TEXT_PLAIN = URIRef("http://www.iana.org/assignments/media-types/text/plain")
 FRENCH = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
-PREFIXES = {
-    "cdv": CDV,
-    "dcat": DCAT,
-    "dcterms": DCTERMS,
-    "eli": ELI,
-    "foaf": FOAF,
-    "oa": OA,
-    "org": ORG,
-    "prov": PROV,
-    "skos": SKOS,
-    "xsd": XSD,
-}
+PREFIXES = prefixes("cdv", "dcat", "dcterms", "eli", "foaf", "oa", "org", "prov", "skos", "xsd")
 
 
 def fr(text: str) -> Literal:

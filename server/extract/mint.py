@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from rdflib import URIRef
 
-from .model import Passage
-from .names import PostParts, organisation_slug, slugify, split_post
-from .registry import Registry
+from server.extract.model import Passage
+from server.extract.names import PostParts, organisation_slug, slugify, split_post
+from server.extract.registry import Registry
 
 STATE = "État"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .names import fold
+from server.extract.names import fold
 
 PILLAR_WORDS: dict[str, tuple[str, ...]] = {
     "cohesion-sociale": (

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .dates import find_dates
-from .model import Reference
-from .names import STATE_POST, canonical_organisation, is_local_body
-from .report import Note
-from .text import Line, Vocabulary, join_lines, passage_of
+from server.extract.dates import find_dates
+from server.extract.model import Reference
+from server.extract.names import STATE_POST, canonical_organisation, is_local_body
+from server.extract.report import Note
+from server.extract.text import Line, Vocabulary, join_lines, passage_of
 
 BULLET = re.compile(r"^(?:[-\u2013\u2014•▪●◦*\uf0a7\uf0b7\uf0d8]|o(?=\s))\s*")
 NUMBERED_ITEM = re.compile(r"^\d{1,2}[.)]\s+")

@@ -17,8 +17,8 @@ from types import MappingProxyType
 import rdflib
 from rdflib.namespace import DCTERMS, FOAF, ORG, RDF, RDFS, SKOS
 
-from ..rdfio import load_rdflib, rdf_files
-from .names import fold
+from server.core.rdfio import load_rdflib, rdf_files
+from server.extract.names import fold
 
 CPOV_PUBLIC = rdflib.URIRef("http://data.europa.eu/m8g/PublicOrganisation")
 ELI_LEGAL_RESOURCE = rdflib.URIRef("http://data.europa.eu/eli/ontology#LegalResource")

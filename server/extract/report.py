@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .model import Passage
+from server.extract.model import Passage
 
 PREVIEW = 70  # characters of a line shown in the report
 

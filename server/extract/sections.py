@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .model import Contribution, Passage, Qpv, Section
-from .text import Line, passage_of
+from server.extract.model import Contribution, Passage, Qpv, Section
+from server.extract.text import Line, passage_of
 
 PERIOD = re.compile(r"\b(20\d\d|19\d\d)\s*[-\u2013/]\s*(20\d\d)\b")
 QPV_CODE = re.compile(r"\bQP\s?(\d{2}[\dAB]\d{3})\b")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .names import is_signature_heading, parse_person
-from .structure import AXIS, ends_sentence
-from .text import Line
+from server.extract.names import is_signature_heading, parse_person
+from server.extract.structure import AXIS, ends_sentence
+from server.extract.text import Line
 
 
 class SectionKind(StrEnum):

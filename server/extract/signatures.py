@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .model import Passage, Signature
-from .names import FAMILY, GIVEN, is_signature_heading, parse_person, split_civility
-from .report import Note
-from .segments import SIGNED_AT
-from .structure import ends_sentence
-from .text import Line, Vocabulary, join_lines, passage_of
+from server.extract.model import Passage, Signature
+from server.extract.names import FAMILY, GIVEN, is_signature_heading, parse_person, split_civility
+from server.extract.report import Note
+from server.extract.segments import SIGNED_AT
+from server.extract.structure import ends_sentence
+from server.extract.text import Line, Vocabulary, join_lines, passage_of
 
 SIGNING_NOTE = "signing place and date: the model has no property for them yet"
 PROSE_SIGNATORY = re.compile(

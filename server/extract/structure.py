@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import Kind, Part, Passage
-from .report import Note
-from .text import Line, Vocabulary, join_lines
+from server.extract.model import Kind, Part, Passage
+from server.extract.report import Note
+from server.extract.text import Line, Vocabulary, join_lines
 
 _SEP = r"\s*(?:[:.)\u2013\u2014-]\s*|\s+)"
 _NUMBER = r"(?:n\s*[°o]\s*)?"

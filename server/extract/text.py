@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from .model import Passage
+from server.extract.model import Passage
 
 # Page numbers as PDF-to-text tools leave them: "Page 3 sur 17", "p. 3", "3/17", "- 3 -", a bare "3".
 PAGE_NUMBER = re.compile(

@@ -1,0 +1,181 @@
+"""Load ontology/ and data/ into named graphs, validate, and publish the store atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from server.engine import release as rel
+from server.core import service_description as sd
+from server.core.config import Settings
+from server.core.errors import BuildError
+from server.build.cross_document import cross_document_findings, graph_quads
+from server.build.dumps import publish_metadata
+from server.core.metadata import built_at
+from server.core.ontology_doc import TERM_USES, uses
+from server.core.rdfio import RDF_EXTENSIONS, DataError, check_syntax, rdf_files
+from server.engine.search_index import FILENAME as SEARCH_INDEX
+from server.engine.search_index import build_index_from_store
+from server.engine.store import EmbeddedStore
+from server.build.validate import Report
+from server.build.validate_pool import Document, validate_documents
+
+SKIPPED_DATA_FOLDERS = {"sources"}
+
+
+@dataclass(frozen=True)
+class GraphSource:
+    """A named graph and the files it is loaded from."""
+
+    iri: str
+    files: tuple[Path, ...]
+
+
+def document_graphs(data_dir: Path, graph_base: str) -> list[GraphSource]:
+    """One graph per data/<territoire>/<document>/ folder."""
+    graphs = []
+    for territory in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        if territory.name in SKIPPED_DATA_FOLDERS or territory.name.startswith("."):
+            continue
+        stray = [p for p in territory.iterdir() if p.is_file() and p.suffix in RDF_EXTENSIONS]
+        if stray:
+            raise DataError(
+                stray[0], None, "data files belong in data/<territoire>/<document>/, one folder per document"
+            )
+        for document in sorted(p for p in territory.iterdir() if p.is_dir()):
+            files = tuple(rdf_files([document]))
+            if files:
+                graphs.append(GraphSource(f"{graph_base}{territory.name}/{document.name}", files))
+    return graphs
+
+
+def all_graphs(settings: Settings, data_dirs: Sequence[Path] | None = None) -> list[GraphSource]:
+    """The ontology graph followed by every document graph of the data folders."""
+    graphs = [GraphSource(settings.graph_base + "ontology", tuple(rdf_files([settings.ontology_dir])))]
+    for data_dir in data_dirs or [settings.data_dir]:
+        graphs.extend(document_graphs(data_dir, settings.graph_base))
+    return graphs
+
+
+def content_hash(graphs: Sequence[GraphSource]) -> str:
+    """A digest of every input file's name and bytes: same inputs, same hash."""
+    digest = hashlib.sha256()
+    for graph in graphs:
+        digest.update(graph.iri.encode())
+        for path in graph.files:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def documents(graphs: Sequence[GraphSource]) -> dict[str, Document]:
+    """The document graphs (all but the ontology's, first), by graph IRI."""
+    return {graph.iri: Document(graph.iri, graph.files) for graph in graphs[1:]}
+
+
+def check_and_validate(settings: Settings, graphs: Sequence[GraphSource], jobs: int | None = None) -> Report:
+    """Syntax-check the ontology, then validate each document on its own, in parallel (each worker checks
+    its document's syntax); raise BuildError on violations, naming the documents."""
+    for path in graphs[0].files:
+        check_syntax(path)
+    docs = list(documents(graphs).values())
+    report = validate_documents(docs, settings.shapes_dir, settings.ontology_dir, jobs)
+    if not report.conforms:
+        raise BuildError(
+            f"{len(report.violations)} SHACL violation(s) in {len(report.failed)} of {report.documents} "
+            "document(s): nothing was published",
+            report,
+        )
+    return report
+
+
+GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def load_store(path: Path, graphs: Sequence[GraphSource]) -> dict[str, int]:
+    """Write a new on-disk store with one named graph per source; return triples per graph."""
+    store = ox.Store(str(path))
+    # One bulk load for all sources: a bulk_load per file costs a tenth of a second each (9,000 files at N=1,000).
+    store.bulk_extend(graph_quads([(graph.iri, graph.files) for graph in graphs]))
+    sizes = {row["g"].value: int(row["n"].value) for row in store.query(GRAPH_SIZES)}
+    store.optimize()
+    store.flush()
+    del store
+    return {graph.iri: sizes.get(graph.iri, 0) for graph in graphs}
+
+
+def recorded_figures(path: Path, settings: Settings) -> dict[str, Any]:
+    """What pages would otherwise count over every quad on a worker's first request, counted once per build
+    for the manifest: the distinct triples of all graphs together (the default graph of /sparql, for the
+    service description; 13 s at N = 1,000) and how many resources use each ontology term (the ontology's
+    page; 25 s at N = 1,000)."""
+    store = EmbeddedStore(ox.Store.read_only(str(path)), "staging", path)
+    union = next(iter(store.query(sd.UNION_SIZE)))
+    return {
+        sd.UNION_TRIPLES: int(union["n"].value),  # type: ignore[index]
+        TERM_USES: uses(store, settings, settings.ontology_iri + "#"),
+    }
+
+
+def check_across_documents(path: Path, graphs: Sequence[GraphSource]) -> None:
+    """Run the cross-document rules on the staging store; raise BuildError on violations."""
+    store = ox.Store(str(path))
+    findings = cross_document_findings(store, documents(graphs), [graphs[0].iri])
+    del store
+    report = Report(findings, documents=len(graphs) - 1)
+    if not report.conforms:
+        report.failed = sorted({f.document for f in report.violations if f.document})
+        raise BuildError(
+            f"{len(report.violations)} cross-document violation(s) in {len(report.failed)} document(s): "
+            "nothing was published",
+            report,
+        )
+
+
+def build(
+    settings: Settings, data_dirs: Sequence[Path] | None = None, jobs: int | None = None
+) -> rel.Release:
+    """Build and publish a new release; on any error the current release stays as it was."""
+    graphs = all_graphs(settings, data_dirs)
+    check_and_validate(settings, graphs, jobs)
+    digest = content_hash(graphs)
+    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{digest[:10]}"
+    releases = settings.build_dir / rel.RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    staging = releases / f".staging-{build_id}"
+    try:
+        staging.mkdir()
+        counts = load_store(staging / rel.STORE, graphs)
+        check_across_documents(staging / rel.STORE, graphs)
+        # dumps, VoID statistics and the catalogue, from this store, before it is published
+        published = publish_metadata(
+            staging / rel.STORE, staging, settings, counts, built_at(build_id), build_id
+        )
+        published.update(recorded_figures(staging / rel.STORE, settings))
+        index = staging / SEARCH_INDEX  # the full-text index, read-only beside the store
+        build_index_from_store(staging / rel.STORE, index, [settings.graph_base + "metadata"], build_id)
+        manifest = {
+            "build_id": build_id,
+            "content_hash": digest,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "graphs": counts,
+            "triples": sum(counts.values()),
+            **published,
+        }
+        (staging / rel.MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+        final = releases / build_id
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    rel.publish(settings.build_dir, final)
+    rel.prune(settings.build_dir)
+    return rel.read_release(final)

@@ -1,0 +1,96 @@
+"""Settings: defaults, overridden by CDV_* environment variables or by a mapping; no I/O."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app, the build and the CLI can be configured with."""
+
+    base_iri: str = "https://w3id.org/cdv/"
+    project_root: Path = PROJECT_ROOT
+    build_dir: Path = PROJECT_ROOT / "build"
+    store_path: Path | None = None  # explicit store; default: the current release of build_dir
+    query_timeout: float = 30.0  # seconds a SPARQL query may run
+    query_workers: int = 2  # query-executor processes per server worker
+    max_query_length: int = 100_000  # characters of SPARQL text
+    max_body_bytes: int = 1_048_576  # request body limit
+    cache_bytes: int = 256 * 1024 * 1024  # shared result cache bound (server/result_cache.py); 0: off
+    endpoint: str | None = None  # a remote SPARQL 1.1 endpoint to serve instead of the embedded store
+    public_url: str | None = (
+        None  # e.g. https://data.example.org/ behind a proxy; default: the request's host
+    )
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.project_root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.project_root / "data"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.project_root / "shapes"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.project_root / "queries"
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.data_dir / "sources"
+
+    @property
+    def id_base(self) -> str:
+        return self.base_iri + "id/"
+
+    @property
+    def graph_base(self) -> str:
+        return self.base_iri + "graph/"
+
+    @property
+    def ontology_iri(self) -> str:
+        return self.base_iri + "ontology"
+
+
+def _coerce(value: str, current: Any, name: str) -> Any:
+    """Turn an environment string into the type of the field's default."""
+    if name in {"project_root", "build_dir", "store_path"}:
+        return Path(value)
+    if isinstance(current, bool):
+        return value.lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then CDV_<FIELD> variables from `environ`, then explicit `overrides`."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    changes: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get("CDV_" + f.name.upper())
+        if raw:
+            changes[f.name] = _coerce(raw, getattr(settings, f.name), f.name)
+    for key, value in (overrides or {}).items():
+        if key not in {f.name for f in fields(Settings)}:
+            raise KeyError(f"unknown setting {key!r}")
+        changes[key] = Path(value) if key in {"project_root", "build_dir", "store_path"} and value else value
+    settings = replace(settings, **changes)
+    if "build_dir" not in changes and "project_root" in changes:
+        settings = replace(settings, build_dir=settings.project_root / "build")
+    return settings

@@ -1,0 +1,343 @@
+"""What the store says about one resource, in a constant number of queries whatever its number of links.
+
+A page costs at most four queries: the outgoing description (with the labels and types of what it links
+to), one page of incoming links (with their count), the labels of the properties and classes it uses, and
+the document context (breadcrumb, previous/next, source file). Each is one SPARQL query, never one per link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from server.core import rdf as ox
+from server.core.backend import Backend
+from server.core.sparql_rewrite import values
+from server.core.vocab import prefixes
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+PROV = "http://www.w3.org/ns/prov#"
+OA = "http://www.w3.org/ns/oa#"
+ELI = "http://data.europa.eu/eli/ontology#"
+ORG = "http://www.w3.org/ns/org#"
+
+RDF_TYPE = RDF + "type"
+
+# Prefixes of the serialisations and of the compact names shown in pages; `cdv` is added from the settings.
+PREFIXES = prefixes(
+    "cpov",
+    "dcat",
+    "dcterms",
+    "eli",
+    "foaf",
+    "geo",
+    "igeo",
+    "oa",
+    "org",
+    "owl",
+    "prov",
+    "rdf",
+    "rdfs",
+    "sd",
+    "skos",
+    "void",
+    "xsd",
+)
+
+# What names a resource, best first: used for linked resources' labels and for page titles.
+LABEL_PROPERTIES: tuple[str, ...] = (
+    RDFS + "label",
+    SKOS + "prefLabel",
+    DCTERMS + "title",
+    ELI + "title",
+    FOAF + "name",
+)
+
+
+def link_properties(cdv: str) -> tuple[str, ...]:
+    """What is fetched for every resource a description links to: enough for a labelled, typed, ordered link."""
+    return (*LABEL_PROPERTIES, RDF_TYPE, SKOS + "notation", cdv + "ordre")
+
+
+def prefixes(cdv_namespace: str) -> dict[str, str]:
+    """The serialisation prefixes, with the project's own ontology namespace."""
+    return {"cdv": cdv_namespace, **PREFIXES}
+
+
+def _values(var: str, iris: Iterable[str]) -> str:
+    """A VALUES clause built from terms (NamedNode validates and serialises each IRI)."""
+    return values([var], ([ox.NamedNode(i)] for i in iris))
+
+
+def _in(var: str, iris: Iterable[str]) -> str:
+    """FILTER(?var IN (…)) built from terms: keeps the engine on the pattern already bound."""
+    return f"FILTER(?{var} IN (" + ", ".join(str(ox.NamedNode(i)) for i in iris) + "))"
+
+
+def sparql_prefixes(cdv_namespace: str) -> str:
+    """PREFIX lines for the queries; IRIs serialised by pyoxigraph, never spliced from user input."""
+    return "".join(f"PREFIX {name}: {ox.NamedNode(ns)}\n" for name, ns in prefixes(cdv_namespace).items())
+
+
+@dataclass(frozen=True)
+class Description:
+    """The description of one resource: its triples, one page of incoming triples, and their count."""
+
+    iri: ox.NamedNode
+    outgoing: tuple[ox.Triple, ...]
+    incoming: tuple[ox.Triple, ...]
+    incoming_total: int
+    page: int
+    page_size: int
+    texts: Mapping[str, str] = field(default_factory=dict)  # cdv:texte of incoming subjects, for HTML only
+
+    @property
+    def exists(self) -> bool:
+        """The store says something about the resource (as subject or object)."""
+        return bool(self.outgoing) or self.incoming_total > 0
+
+    @cached_property
+    def triples(self) -> list[ox.Triple]:
+        """Every triple of the description once: the resource's own first, then by subject, predicate."""
+        return sorted(
+            dict.fromkeys((*self.outgoing, *self.incoming)),
+            key=lambda t: (t.subject != self.iri, str(t.subject), str(t.predicate), str(t.object)),
+        )
+
+    @cached_property
+    def core(self) -> list[ox.Triple]:
+        """The resource's own triples and those of what they reach within two steps (labels and types of
+        linked resources, blank nodes, a passage and its selector): the description without its incoming
+        links and without the fragments of a document (`…/source#L1-L3`) that nothing of it points at."""
+        by_subject: dict[object, list[ox.Triple]] = {}
+        for t in self.outgoing:
+            by_subject.setdefault(t.subject, []).append(t)
+        kept, frontier = [], [self.iri]
+        for _step in range(3):
+            reached = [t for s in frontier for t in by_subject.pop(s, [])]
+            kept += reached
+            frontier = [t.object for t in reached if isinstance(t.object, ox.NamedNode | ox.BlankNode)]
+        return kept
+
+    @property
+    def pages(self) -> int:
+        """How many pages the incoming links span (at least 1)."""
+        return max(1, -(-self.incoming_total // self.page_size))
+
+
+def _outgoing_query(cdv: str, id_base: str) -> str:
+    # Blank nodes and our own hash IRIs (passages `…/source#L1-L3`) have no page of their own: their
+    # triples, and those of the blank nodes they hold (a passage's selector), are part of the description
+    # of the resource that points at them, or of the document they are a fragment of. Each branch starts
+    # from ?r so the engine walks out from the resource (FILTER … IN, not VALUES: pyoxigraph joins VALUES
+    # before the bound pattern and scans the store).
+    held = f'?r ?p0 ?n . FILTER(isBlank(?n) || (STRSTARTS(STR(?n), {ox.Literal(id_base)}) && CONTAINS(STR(?n), "#")))'
+    fragment = '?n ?l0 ?r . FILTER(isIRI(?n) && STRSTARTS(STR(?n), CONCAT(STR(?r), "#")))'
+    blank = "?n ?nb ?b . FILTER(isBlank(?b)) ?b ?bp ?bo ."
+    return (
+        sparql_prefixes(cdv)
+        + f"""CONSTRUCT {{ ?r ?p ?o . ?o ?lp ?lo . ?n ?np ?no . ?b ?bp ?bo . }}
+WHERE {{
+  {{ ?r ?p ?o }}
+  UNION {{ ?r ?p ?o . FILTER(isIRI(?o) && ?p != rdf:type) ?o ?lp ?lo . {_in("lp", link_properties(cdv))} }}
+  UNION {{ {held} ?n ?np ?no . }}
+  UNION {{ {fragment} ?n ?np ?no . }}
+  UNION {{ {held} {blank} }}
+  UNION {{ {fragment} {blank} }}
+}}"""
+    )
+
+
+def _incoming_query(cdv: str, limit: int, offset: int) -> str:
+    # limit and offset are integers computed by the server, not user text. Incoming links are sorted by
+    # property, then class, then reading order, so a page of them reads like the document. The resource's
+    # own fragments (`…#L1-L3`) are not listed: the outgoing description already holds them whole.
+    def not_fragment(var: str) -> str:
+        return f'FILTER(!STRSTARTS(STR(?{var}), CONCAT(STR(?r), "#")))'
+
+    return (
+        sparql_prefixes(cdv)
+        + f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?lp ?lo WHERE {{
+  {{ SELECT ?r (COUNT(*) AS ?total) WHERE {{ SELECT DISTINCT ?r ?s0 ?p0 WHERE {{ ?s0 ?p0 ?r {not_fragment("s0")} }} }} GROUP BY ?r }}
+  OPTIONAL {{
+    {{ SELECT ?r ?s ?p (MIN(STR(?t)) AS ?type) (MIN(?o) AS ?order) (SAMPLE(?txt) AS ?text) WHERE {{
+        ?s ?p ?r {not_fragment("s")}
+        OPTIONAL {{ ?s a ?t }} OPTIONAL {{ ?s cdv:ordre ?o }} OPTIONAL {{ ?s cdv:texte ?txt }}
+      }} GROUP BY ?r ?s ?p ORDER BY ?p ?type ?order ?s LIMIT {int(limit)} OFFSET {int(offset)} }}
+    OPTIONAL {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} }}
+  }}
+}} ORDER BY ?p ?type ?order ?s"""
+    )
+
+
+def describe(
+    store: Backend, iri: str, *, cdv: str, id_base: str, page: int = 1, page_size: int = 100
+) -> Description:
+    """Two queries: the outgoing description, then one page of incoming triples with their total."""
+    node = ox.NamedNode(iri)
+    outgoing = tuple(dict.fromkeys(store.query(_outgoing_query(cdv, id_base), substitutions={"r": node})))
+    total = 0
+    incoming: dict[ox.Triple, None] = {}
+    texts: dict[str, str] = {}
+    rows = store.query(_incoming_query(cdv, page_size, (page - 1) * page_size), substitutions={"r": node})
+    for row in rows:
+        total = int(row["total"].value)
+        subject, predicate = row["s"], row["p"]
+        if subject is None or predicate is None:
+            continue
+        incoming[ox.Triple(subject, predicate, node)] = None
+        if row["lp"] is not None and row["lo"] is not None:
+            incoming[ox.Triple(subject, row["lp"], row["lo"])] = None
+        if row["text"] is not None:
+            texts[subject.value] = row["text"].value
+    return Description(node, outgoing, tuple(incoming), total, page, page_size, texts)
+
+
+@dataclass
+class TermInfo:
+    """Labels and definitions of a property or class, by language ("" for none)."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    definitions: dict[str, str] = field(default_factory=dict)
+
+
+TERM_PROPERTIES = {RDFS + "label": 0, SKOS + "prefLabel": 1, SKOS + "definition": 2, RDFS + "comment": 3}
+
+
+def label_triples(store: Backend, iris: Iterable[str], cdv: str) -> tuple[ox.Triple, ...]:
+    """One query, the batched one: labels, definitions, types, notations and orders of many IRIs at once.
+
+    It names the properties and classes a page shows and the neighbours of its context (breadcrumb,
+    previous/next), however many there are.
+    """
+    wanted = sorted(set(iris))
+    if not wanted:
+        return ()
+    properties = (*link_properties(cdv), *TERM_PROPERTIES)
+    query = (
+        sparql_prefixes(cdv)
+        + f"""SELECT ?t ?k ?v WHERE {{
+  {_values("t", wanted)}
+  ?t ?k ?v . {_in("k", dict.fromkeys(properties))}
+}}"""
+    )
+    return tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
+
+
+def term_infos(triples: Iterable[ox.Triple]) -> dict[str, TermInfo]:
+    """Pure: the labels (rdfs:label, then skos:prefLabel) and definitions (skos:definition, then
+    rdfs:comment) of each subject, one per language."""
+    infos: dict[str, TermInfo] = {}
+    relevant = [
+        t for t in triples if t.predicate.value in TERM_PROPERTIES and isinstance(t.object, ox.Literal)
+    ]
+    for t in sorted(relevant, key=lambda t: TERM_PROPERTIES[t.predicate.value]):
+        info = infos.setdefault(t.subject.value, TermInfo())
+        target = info.labels if TERM_PROPERTIES[t.predicate.value] < 2 else info.definitions
+        target.setdefault(t.object.language or "", t.object.value)
+    return infos
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A resource of the document context: an ancestor, a sibling, or the source text."""
+
+    kind: str  # "ancestor", "sibling", "source"
+    iri: str
+    parent: str | None = None
+    order: int | None = None
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a resource sits in its document."""
+
+    neighbours: tuple[Neighbour, ...] = ()
+
+    def of_kind(self, kind: str) -> list[Neighbour]:
+        """The neighbours of one kind."""
+        return [n for n in self.neighbours if n.kind == kind]
+
+
+def _context_query(cdv: str, file_property: str) -> str:
+    # Previous and next: the elements of the same document and class whose order is one off. One group,
+    # so the engine walks from ?r to its document, then to the document's elements (a size that grows with
+    # the document, never with the graph). Computing the wanted orders first (BIND, then a lookup by
+    # order) made pyoxigraph look up every element of that order in every document: 7 s a page at
+    # 1,000 documents instead of 10 ms.
+    own = "?r cdv:ordre ?own ; cdv:avenant ?doc ; a ?class ."
+    file_prop = ox.NamedNode(file_property)
+    return (
+        sparql_prefixes(cdv)
+        + f"""SELECT ?r ?kind ?x ?parent ?order ?file WHERE {{
+  {{ ?r cdv:parent+ ?x . OPTIONAL {{ ?x cdv:parent ?parent }} BIND("ancestor" AS ?kind) }}
+  UNION {{
+    {own} ?x cdv:avenant ?doc ; a ?class ; cdv:ordre ?order .
+    FILTER(?order = ?own - 1 || ?order = ?own + 1)
+    BIND("sibling" AS ?kind)
+  }}
+  UNION {{ ?r cdv:passage/oa:hasSource ?x . ?x {file_prop} ?file . BIND("source" AS ?kind) }}
+  UNION {{ ?r {file_prop} ?file . BIND(?r AS ?x) BIND("source" AS ?kind) }}
+}}"""
+    )
+
+
+def context(store: Backend, iri: str, *, cdv: str, file_property: str) -> Context:
+    """One query: ancestors along `cdv:parent`, previous/next by `cdv:ordre`, source text files."""
+    found: dict[tuple[str, str], Neighbour] = {}
+    rows = store.query(_context_query(cdv, file_property), substitutions={"r": ox.NamedNode(iri)})
+    for row in rows:
+        x = row["x"]
+        if not isinstance(x, ox.NamedNode):
+            continue
+        parent, order, file = row["parent"], row["order"], row["file"]
+        found.setdefault(
+            (row["kind"].value, x.value),
+            Neighbour(
+                row["kind"].value,
+                x.value,
+                parent.value if isinstance(parent, ox.NamedNode) else None,
+                int(order.value) if order is not None else None,
+                file.value if file is not None else None,
+            ),
+        )
+    return Context(tuple(found.values()))
+
+
+def breadcrumb(ctx: Context, parent: str | None) -> list[str]:
+    """The ancestors from the top of the document down to `parent` (the resource's own cdv:parent)."""
+    parents = {n.iri: n.parent for n in ctx.of_kind("ancestor")}
+    chain: list[str] = []
+    current = parent
+    while current is not None and current in parents and current not in chain:
+        chain.append(current)
+        current = parents[current]
+    return chain[::-1]
+
+
+def previous_next(ctx: Context, own_order: int | None) -> tuple[str | None, str | None]:
+    """The previous and next resource of the same class in the document, by cdv:ordre."""
+    if own_order is None:
+        return None, None
+    by_order = {n.order: n.iri for n in ctx.of_kind("sibling")}
+    return by_order.get(own_order - 1), by_order.get(own_order + 1)
+
+
+def used_prefixes(triples: Iterable[ox.Triple], names: Mapping[str, str]) -> dict[str, str]:
+    """The prefixes whose namespace some IRI of `triples` lies in: a serialisation declares only those."""
+    iris = {
+        term.value
+        for t in triples
+        for term in (t.subject, t.predicate, t.object, getattr(t.object, "datatype", None))
+        if isinstance(term, ox.NamedNode)
+    }
+    return {name: ns for name, ns in names.items() if any(iri.startswith(ns) for iri in iris)}

@@ -1,0 +1,372 @@
+"""Named queries: read the `#` headers of `queries/*.rq`, type and bind parameters as RDF terms, run them.
+
+A query file is a header of `#` lines (title, description, parameters, tags; see `queries/README.md`)
+followed by SPARQL that runs as-is: one line `VALUES ?param … { default … }` in its body gives the defaults.
+To run with other values the runner drops that line and binds every parameter with pyoxigraph
+`substitutions=` (a substituted variable is replaced throughout the query, FILTERs included), so a
+user's string never becomes SPARQL text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from server.core import rdf as ox
+from server.core.backend import Backend, Term
+from server.core.errors import ClientError, NotFound
+from server.core.sparql_rewrite import values
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAM_TYPES: tuple[str, ...] = ("iri", "string", "integer", "date")
+RESERVED_NAMES = frozenset({"format"})  # query-string keys the API keeps for itself
+
+_HEADER = re.compile(r"^#\s*(?P<key>[a-z]+)(?:@(?P<lang>[a-z]{2}))?\s*:\s*(?P<value>.*)$")
+_PARAM = re.compile(
+    r"^(?P<name>[a-z][a-z0-9_]*)\s+(?P<type>[a-z]+)"
+    r"(?:\s+values=(?P<kind>instances|objects)\((?P<terms>[^)]*)\))?"
+    r"(?:\s+(?:--|—)\s*(?P<doc>.*))?$"
+)
+_PREFIX = re.compile(r"^\s*PREFIX\s+(?P<prefix>[A-Za-z][\w.-]*)?:\s*<(?P<iri>[^>]*)>", re.I | re.M)
+_VALUES_LINE = re.compile(r"^\s*VALUES\s*(?:\((?P<many>[^)]*)\)|(?P<one>\?\w+))\s*\{.*\}\s*(?:#.*)?$", re.I)
+_ENGINE = re.compile(r"^search\s+(?P<param>[a-z][a-z0-9_]*)\s+(?P<bind>[a-z][a-zA-Z0-9_]*)\s+(?P<cls>\S+)$")
+WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.I)
+_PORTABLE_MATCH = re.compile(
+    r"^[ \t]*# portable-match-begin\b.*?^[ \t]*# portable-match-end[^\n]*\n", re.M | re.S
+)
+SEARCH_ROWS = 100  # the best resources a query run by the search index answers with (details cost per row)
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+class LibraryError(Exception):
+    """A query file of the library is malformed (a bug in `queries/`, not in a request)."""
+
+
+class UnknownQuery(NotFound):
+    """No query of the library has that name."""
+
+
+class ParameterError(ClientError):
+    """A parameter of a request is unknown, missing, of the wrong type or not allowed."""
+
+
+@dataclass(frozen=True)
+class Values:
+    """Where a parameter's allowed values come from: instances of classes, or objects of properties."""
+
+    kind: str  # "instances" | "objects"
+    terms: tuple[str, ...]  # class or property IRIs
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A typed parameter of a named query; its SPARQL variable has the same name."""
+
+    name: str
+    type: str
+    default: Term
+    description: str = ""
+    values: Values | None = None
+
+    def parse(self, raw: str) -> Term:
+        """Turn a request string into an RDF term of this parameter's type; ParameterError if it is not one."""
+        return parse_value(self.name, self.type, raw)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How to draw a result as bars: the columns that label a bar, the numeric columns (one series each)."""
+
+    label: tuple[str, ...]
+    value: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """`# engine: search PARAM VAR CLASS`: the search index answers PARAM, ranking resources of CLASS as VAR.
+
+    The query's lines from `# portable-match-begin` to `# portable-match-end` are its portable text match
+    (CONTAINS): the index replaces them, and `body` is the query without them, run on the index's resources.
+    """
+
+    param: str
+    bind: str
+    cls: str  # the class IRI
+    body: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A query of the library: its metadata, its SPARQL (runnable as-is with defaults), its parameters."""
+
+    name: str
+    title: dict[str, str]
+    descriptions: dict[str, str]
+    sparql: str
+    parameters: tuple[Parameter, ...] = ()
+    tags: tuple[str, ...] = ()
+    chart: Chart | None = None
+    columns: tuple[str, ...] = ()  # the variables of the SELECT, in order
+    body: str = field(default="", repr=False)  # the SPARQL without the defaults line: what is bound and run
+    engine: Engine | None = None  # answered from the search index when the build has one
+
+    @property
+    def description(self) -> str:
+        """The description in English, else French."""
+        return self.descriptions.get("en") or self.descriptions.get("fr", "")
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called `name`; ParameterError if there is none."""
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        raise ParameterError(f"unknown parameter {name!r} for query {self.name!r}")
+
+
+def parse_value(name: str, type_: str, raw: str) -> Term:
+    """Parse `raw` as an RDF term of type iri, string, integer or date; ParameterError naming `name`."""
+    if type_ == "string":
+        return ox.Literal(raw)
+    if type_ == "integer" and _INTEGER.match(raw.strip()):
+        return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
+    if type_ == "date" and _DATE.match(raw.strip()):
+        try:
+            return ox.Literal(
+                dt.date.fromisoformat(raw.strip()).isoformat(), datatype=ox.NamedNode(XSD + "date")
+            )
+        except ValueError:
+            pass
+    if type_ == "iri":
+        try:
+            return ox.NamedNode(raw.strip())
+        except ValueError:
+            pass
+    expected = {"iri": "an absolute IRI", "integer": "an integer", "date": "a date YYYY-MM-DD"}
+    raise ParameterError(f"parameter {name!r} must be {expected.get(type_, type_)}, got {raw[:200]!r}")
+
+
+def parse_query(name: str, text: str) -> NamedQuery:
+    """Read one query file's text: header, parameters, defaults line; LibraryError if malformed."""
+    lines = text.splitlines()
+    split = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    header, sparql = lines[:split], "\n".join(lines[split:]).strip() + "\n"
+    fields_: dict[str, list[tuple[str | None, str]]] = {}
+    for line in header:
+        match = _HEADER.match(line)
+        if match:
+            fields_.setdefault(match["key"], []).append((match["lang"], match["value"].strip()))
+        elif line.strip("# ") and fields_:
+            last = list(fields_)[-1]  # an indented continuation line of the previous field
+            lang, value = fields_[last][-1]
+            fields_[last][-1] = (lang, f"{value} {line.lstrip('#').strip()}")
+    title = {lang or "en": value for lang, value in fields_.get("title", [])}
+    if not {"fr", "en"} <= title.keys():
+        raise LibraryError(f"{name}: a title@fr and a title@en are required")
+    descriptions = {lang or "en": value for lang, value in fields_.get("description", [])}
+    tags = tuple(t.strip() for _lang, v in fields_.get("tags", []) for t in v.split(",") if t.strip())
+    declared = [_parse_param(name, value) for _lang, value in fields_.get("param", [])]
+    body, defaults = _split_defaults(name, sparql, [p[0] for p in declared])
+    parameters = tuple(
+        Parameter(pname, ptype, defaults[pname], doc, values) for pname, ptype, values, doc in declared
+    )
+    chart = _parse_chart(name, fields_.get("chart", [(None, "")])[-1][1])
+    engine = _parse_engine(name, fields_.get("engine", [(None, "")])[-1][1], body, parameters)
+    query = NamedQuery(name, title, descriptions, sparql, parameters, tags, chart, (), body, engine)
+    return replace(query, columns=_check_runs(query))
+
+
+def _parse_engine(query: str, value: str, sparql: str, parameters: Sequence[Parameter]) -> Engine | None:
+    """Read `search PARAM VAR CLASS`: PARAM a string parameter, VAR a variable of the query."""
+    if not value:
+        return None
+    match = _ENGINE.match(value)
+    if not match or not any(p.name == match["param"] and p.type == "string" for p in parameters):
+        raise LibraryError(f"{query}: bad engine declaration {value!r} (search PARAM VAR CLASS)")
+    if not re.search(rf"[?$]{match['bind']}\b", sparql) or not WHERE_OPEN.search(sparql):
+        raise LibraryError(f"{query}: the engine binds ?{match['bind']}, which the query does not use")
+    indexed, found = _PORTABLE_MATCH.subn("", sparql)
+    if found != 1:
+        raise LibraryError(f"{query}: an engine query marks its text match: # portable-match-begin … -end")
+    try:  # what the index path runs must parse too, so a broken file fails at load time
+        empty = WHERE_OPEN.sub(lambda m: f"{m.group(0)} {values([match['bind']], [])}", indexed, count=1)
+        ox.evaluate_without_data(empty, _substitutions({p.name: p.default for p in parameters}))
+    except (SyntaxError, ValueError) as err:
+        raise LibraryError(f"{query}: without its portable match: {err}") from err
+    prefixes = {m["prefix"] or "": m["iri"] for m in _PREFIX.finditer(sparql)}
+    return Engine(match["param"], match["bind"], _expand(query, match["cls"], prefixes).value, indexed)
+
+
+def _parse_param(query: str, value: str) -> tuple[str, str, Values | None, str]:
+    """Read `name type [values=instances(…)|objects(…)] [— description]`."""
+    match = _PARAM.match(value)
+    if not match or match["type"] not in PARAM_TYPES or match["name"] in RESERVED_NAMES:
+        raise LibraryError(f"{query}: bad parameter declaration {value!r}")
+    values = Values(match["kind"], tuple(match["terms"].split())) if match["kind"] else None
+    return match["name"], match["type"], values, (match["doc"] or "").strip()
+
+
+def _parse_chart(query: str, value: str) -> Chart | None:
+    """Read `label=col[,col…] value=col[,col…]`."""
+    if not value:
+        return None
+    parts = dict(part.partition("=")[::2] for part in value.split())
+    if set(parts) != {"label", "value"}:
+        raise LibraryError(f"{query}: bad chart declaration {value!r}")
+    return Chart(tuple(parts["label"].split(",")), tuple(parts["value"].split(",")))
+
+
+def _split_defaults(query: str, sparql: str, names: list[str]) -> tuple[str, dict[str, Term]]:
+    """Find the `VALUES` line binding exactly the parameters, evaluate it, and return the body without it."""
+    if not names:
+        return sparql, {}
+    lines = sparql.splitlines()
+    for index, line in enumerate(lines):
+        match = _VALUES_LINE.match(line)
+        variables = (match["many"] or match["one"] or "").split() if match else []
+        if sorted(v.lstrip("?$") for v in variables) == sorted(names):
+            prologue = "\n".join(m.group(0) for m in _PREFIX.finditer(sparql))
+            try:
+                rows = list(ox.evaluate_without_data(f"{prologue}\nSELECT * WHERE {{\n{line}\n}}"))
+            except SyntaxError as err:
+                raise LibraryError(f"{query}: bad defaults line: {err}") from err
+            if len(rows) != 1 or any(rows[0][n] is None for n in names):
+                raise LibraryError(f"{query}: the defaults line must give one value to each parameter")
+            body = "\n".join(lines[:index] + lines[index + 1 :]) + "\n"
+            return body, {n: rows[0][n] for n in names}
+    raise LibraryError(f"{query}: no line `VALUES (?{' ?'.join(names)}) {{ … }}` gives the defaults")
+
+
+def _check_runs(query: NamedQuery) -> tuple[str, ...]:
+    """Parse the query as-is and as bound (on an empty store) so a broken file fails at load time."""
+    try:
+        result = ox.evaluate_without_data(query.sparql)
+        ox.evaluate_without_data(query.body, _substitutions(default_bindings(query)))
+    except (SyntaxError, RuntimeError, ValueError) as err:
+        raise LibraryError(f"{query.name}: {err}") from err
+    if not isinstance(result, ox.QuerySolutions):
+        raise LibraryError(f"{query.name}: only SELECT queries belong in the library")
+    columns = {v.value for v in result.variables}
+    if query.chart and not set(query.chart.label + query.chart.value) <= columns:
+        raise LibraryError(f"{query.name}: the chart names columns the query does not return")
+    return tuple(v.value for v in result.variables)
+
+
+def load_library(queries_dir: Path) -> list[NamedQuery]:
+    """Every `*.rq` file of the folder, parsed and checked, sorted by name."""
+    return [parse_query(path.stem, path.read_text("utf-8")) for path in sorted(queries_dir.glob("*.rq"))]
+
+
+def find(library: Iterable[NamedQuery], name: str) -> NamedQuery:
+    """The query called `name`; UnknownQuery (404) if there is none."""
+    for query in library:
+        if query.name == name:
+            return query
+    raise UnknownQuery(f"no named query {name!r}")
+
+
+def default_bindings(query: NamedQuery) -> dict[str, Term]:
+    """Each parameter bound to its default."""
+    return {p.name: p.default for p in query.parameters}
+
+
+def bind(query: NamedQuery, raw: Mapping[str, str]) -> dict[str, Term]:
+    """Type the request's values (defaults for the others); ParameterError for unknown names or bad values."""
+    bindings = default_bindings(query)
+    for name, value in raw.items():
+        bindings[name] = query.parameter(name).parse(value)
+    return bindings
+
+
+def _substitutions(bindings: Mapping[str, Term]) -> dict[ox.Variable, Term]:
+    return {ox.Variable(name): term for name, term in bindings.items()}
+
+
+_LABELLED = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX cdv: <https://w3id.org/cdv/ontology#>
+SELECT ?term ?value (SAMPLE(?l) AS ?label) (SAMPLE(?g) AS ?group) WHERE {
+  %s
+  OPTIONAL { ?value rdfs:label|skos:prefLabel|foaf:name ?l FILTER(LANG(?l) IN ("fr", "")) }
+  OPTIONAL { ?value cdv:avenant/rdfs:label ?g }
+} GROUP BY ?term ?value
+"""
+# The enumeration queries, per `values=` kind: ?term is bound to each class or property of the header.
+ALLOWED_QUERIES = {
+    "instances": _LABELLED % "?value a ?term .",
+    "objects": _LABELLED % "?s ?term ?value .",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An allowed value of a parameter, with a label and a group (its document) for forms."""
+
+    value: Term
+    label: str
+    group: str = ""
+
+
+def allowed_values(store: Backend, query: NamedQuery, param: Parameter) -> list[Choice]:
+    """The values a parameter may take in this store (empty when they are not enumerable)."""
+    if param.values is None:
+        return []
+    prefixes = {m["prefix"] or "": m["iri"] for m in _PREFIX.finditer(query.sparql)}
+    sparql = ALLOWED_QUERIES[param.values.kind]
+    choices: dict[Term, Choice] = {}
+    for term in param.values.terms:
+        rows = store.query(sparql, substitutions={"term": _expand(query.name, term, prefixes)})
+        for row in rows:
+            value, label, group = row["value"], row["label"], row["group"]
+            if _has_type(value, param.type):
+                text = label.value if label is not None else value.value
+                choices[value] = Choice(value, text, group.value if group is not None else "")
+    return sorted(choices.values(), key=lambda c: (c.group, _sort_key(c.value), c.label))
+
+
+def _sort_key(value: Term) -> tuple[int, str]:
+    """Numbers in numeric order (axe/2 before axe/10), then text."""
+    text = value.value
+    tail = re.search(r"(\d+)$", text)
+    return (int(tail.group(1)) if tail else 0, text)
+
+
+def _has_type(value: Term, type_: str) -> bool:
+    """Whether a store value fits a parameter type (the enumeration may hold other terms)."""
+    if type_ == "iri":
+        return isinstance(value, ox.NamedNode)
+    if not isinstance(value, ox.Literal):
+        return False
+    datatype = value.datatype.value
+    wanted = {"string": XSD + "string", "integer": XSD + "integer", "date": XSD + "date"}[type_]
+    return datatype == wanted or (type_ == "string" and datatype.endswith("#langString"))
+
+
+def _expand(query: str, term: str, prefixes: Mapping[str, str]) -> ox.NamedNode:
+    """A `prefix:local` or `<iri>` of a header, as an IRI, using the query's own PREFIX lines."""
+    if term.startswith("<") and term.endswith(">"):
+        return ox.NamedNode(term[1:-1])
+    prefix, _, local = term.partition(":")
+    if prefix not in prefixes:
+        raise LibraryError(f"{query}: unknown prefix in {term!r}")
+    return ox.NamedNode(prefixes[prefix] + local)
+
+
+def check_allowed(
+    store: Backend,
+    query: NamedQuery,
+    bindings: Mapping[str, Term],
+    allowed: Mapping[str, Sequence[Choice]] | None = None,
+) -> None:
+    """ParameterError when a bound value is outside its parameter's allowed values (the default always fits)."""
+    for param in query.parameters:
+        if param.values is None or bindings[param.name] == param.default:
+            continue
+        choices = allowed[param.name] if allowed is not None else allowed_values(store, query, param)
+        if bindings[param.name] not in {c.value for c in choices}:
+            raise ParameterError(f"parameter {param.name!r}: {bindings[param.name]} is not an allowed value")

@@ -1,0 +1,205 @@
+"""Pure: the view of one resource page, from its description, context, labels and source texts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from server.core import rdf as ox
+from server.core.describe import OA, RDF_TYPE, Context, Description, breadcrumb, previous_next, term_infos
+from server.core.iris import IriMap
+from server.core.presentation import Index, Labels, Ref, Row, Value, index, objects, rows, shorten, sort_key
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """The text file of a source document: where to link to, and its lines."""
+
+    href: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A passage of a source text, quoted with its line numbers."""
+
+    iri: str
+    start: int
+    end: int
+    lines: tuple[tuple[int, str], ...]  # (number, text), blank lines left out
+    source: Ref | None
+    text_href: str | None  # the line in the text file
+
+
+@dataclass(frozen=True)
+class Part:
+    """A hash-IRI part of the resource (a passage of a source document), shown under its anchor."""
+
+    anchor: str
+    ref: Ref
+    rows: tuple[Row, ...]
+    quote: Quote | None
+
+
+@dataclass(frozen=True)
+class IncomingGroup:
+    """Resources pointing at this one through one property."""
+
+    prop: Ref
+    items: tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
+class ResourcePage:
+    """Everything the resource template shows."""
+
+    iri: str
+    title: str
+    title_lang: str
+    types: tuple[Ref, ...]
+    lead: tuple[Value, ...]
+    rows: tuple[Row, ...]
+    mentions: tuple[Ref, ...]
+    quotes: tuple[Quote, ...]
+    parts: tuple[Part, ...]
+    breadcrumb: tuple[Ref, ...]
+    previous: Ref | None
+    next: Ref | None
+    incoming: tuple[IncomingGroup, ...]
+    incoming_total: int
+    page: int
+    pages: int
+    text_href: str | None = None  # a source document's own text file
+
+    @property
+    def type_iris(self) -> set[str]:
+        """The IRIs of the resource's classes."""
+        return {t.iri for t in self.types if t.iri}
+
+
+def _int_of(graph: Index, subject: ox.NamedNode, predicate: str) -> int | None:
+    for o in objects(graph, subject, predicate):
+        if isinstance(o, ox.Literal):
+            try:
+                return int(o.value)
+            except ValueError:
+                return None
+    return None
+
+
+def quote(
+    labels: Labels,
+    passage: ox.NamedNode,
+    graph: Index,
+    cdv: str,
+    texts: Mapping[str, SourceText],
+) -> Quote | None:
+    """The lines a passage (cdv:ligneDebut … cdv:ligneFin of oa:hasSource) designates."""
+    start = _int_of(graph, passage, cdv + "ligneDebut")
+    end = _int_of(graph, passage, cdv + "ligneFin")
+    if start is None or end is None:
+        return None
+    source = next(iter(objects(graph, passage, OA + "hasSource")), None)
+    text = texts.get(source.value) if isinstance(source, ox.NamedNode) else None
+    lines: tuple[tuple[int, str], ...] = ()
+    if text is not None:
+        numbered = range(max(start, 1), min(end, len(text.lines)) + 1)
+        lines = tuple((n, text.lines[n - 1].strip()) for n in numbered if text.lines[n - 1].strip())
+    return Quote(
+        passage.value,
+        start,
+        end,
+        lines,
+        labels.ref(source) if isinstance(source, ox.NamedNode) else None,
+        f"{text.href}#L{start}" if text is not None else None,
+    )
+
+
+def _incoming_groups(labels: Labels, desc: Description) -> tuple[IncomingGroup, ...]:
+    """Incoming links grouped by property, in the order the store paged them."""
+    groups: dict[str, list[Ref]] = {}
+    for t in desc.incoming:
+        if t.object == desc.iri and isinstance(t.subject, ox.NamedNode | ox.BlankNode):
+            text = desc.texts.get(t.subject.value)
+            groups.setdefault(t.predicate.value, []).append(
+                labels.ref(t.subject, shorten(text, 200) if text else None)
+            )
+    return tuple(IncomingGroup(labels.term(p), tuple(items)) for p, items in groups.items())
+
+
+def page_terms(desc: Description, ctx: Context) -> set[str]:
+    """The IRIs the batched label query must name: properties, classes, datatypes, context neighbours."""
+    triples = desc.triples
+    wanted = {t.predicate.value for t in triples}
+    wanted |= {t.object.value for t in triples if t.predicate.value == RDF_TYPE}
+    wanted |= {t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal)}
+    return wanted | {n.iri for n in ctx.neighbours}
+
+
+def resource_page(
+    desc: Description,
+    ctx: Context,
+    names: Sequence[ox.Triple],
+    iris: IriMap,
+    cdv: str,
+    texts: Mapping[str, SourceText],
+    prefixes: Mapping[str, str],
+) -> ResourcePage:
+    """The view of one resource: header, lead text, source quotes, mentions, properties, incoming links.
+
+    `names` are the triples of the batched label query (`describe.label_triples` of `page_terms`).
+    """
+    labels = Labels(iris, prefixes, term_infos(names), order_property=cdv + "ordre")
+    labels.learn(desc.outgoing).learn(desc.incoming).learn(names)
+    node, graph = desc.iri, index(desc.outgoing)
+    lead_props, mention_prop, passage_prop = (cdv + "texte",), cdv + "mentionne", cdv + "passage"
+    lang, title = labels.label(node.value)
+    parents = [o.value for o in objects(graph, node, cdv + "parent") if isinstance(o, ox.NamedNode)]
+    previous, following = previous_next(ctx, labels.orders.get(node.value))
+    parts = []
+    for part in (s for s in graph if isinstance(s, ox.NamedNode) and s.value.startswith(node.value + "#")):
+        anchor = part.value[len(node.value) + 1 :]
+        parts.append(
+            Part(
+                anchor,
+                labels.ref(part),
+                tuple(rows(labels, part, graph)),
+                quote(labels, part, graph, cdv, texts),
+            )
+        )
+    parts.sort(key=lambda p: (p.quote.start, p.quote.end) if p.quote else (0, 0))
+    return ResourcePage(
+        iri=node.value,
+        title=title,
+        title_lang=lang,
+        types=tuple(labels.term(t) for t in labels.types.get(node.value, [])),
+        lead=tuple(labels.value(o) for p in lead_props for o in objects(graph, node, p)),
+        rows=tuple(rows(labels, node, graph, skip=(RDF_TYPE, *lead_props, mention_prop, passage_prop))),
+        mentions=tuple(
+            sorted(
+                (labels.ref(o) for o in objects(graph, node, mention_prop) if isinstance(o, ox.NamedNode)),
+                key=lambda r: sort_key(r.label),
+            )
+        ),
+        quotes=tuple(
+            sorted(
+                (
+                    q
+                    for o in objects(graph, node, passage_prop)
+                    if isinstance(o, ox.NamedNode) and (q := quote(labels, o, graph, cdv, texts)) is not None
+                ),
+                key=lambda q: (q.start, q.end),
+            )
+        ),
+        parts=tuple(parts),
+        text_href=texts[node.value].href if node.value in texts else None,
+        breadcrumb=tuple(
+            labels.ref(ox.NamedNode(a)) for a in breadcrumb(ctx, parents[0] if parents else None)
+        ),
+        previous=labels.ref(ox.NamedNode(previous)) if previous else None,
+        next=labels.ref(ox.NamedNode(following)) if following else None,
+        incoming=_incoming_groups(labels, desc),
+        incoming_total=desc.incoming_total,
+        page=desc.page,
+        pages=desc.pages,
+    )

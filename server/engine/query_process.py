@@ -1,0 +1,197 @@
+"""What a query process does: inspect, run and serialise one query, and the loop of a query child.
+
+A query child (started by server/executor.py) opens the published store read-only, then runs one job at a
+time: it inspects the query (`sparql_guard`), runs it with the dataset the request asks for, and writes
+the results with pyoxigraph's own serialisers into tagged messages over its pipe: the whole result when it
+fits in CHUNK_BYTES, else a first chunk, more chunks and an end mark; or an error. Before each job it arms a
+kernel alarm for the job's budget plus a grace period, so even a child whose server worker has vanished
+stops on time.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph as ox
+
+from server.core import sparql_formats as formats
+from server.core import sparql_guard as guard
+from server.core.errors import DomainError, QueryFailed
+
+CHUNK_BYTES = 64 * 1024  # a child sends results in pieces of this size; smaller results go in one message
+ALARM_GRACE = 2.0  # seconds a child may outlive its budget before the kernel stops it on its own
+QUERY_STACK_BYTES = 1 << 30  # enough for 50,000 nesting levels (a 100,000-character query)
+
+# The first byte of every message a child sends says what it is.
+COMPLETE = {b"S": formats.SOLUTIONS, b"B": formats.BOOLEAN, b"G": formats.GRAPH}  # the whole result
+HEAD = {b"s": formats.SOLUTIONS, b"b": formats.BOOLEAN, b"g": formats.GRAPH}  # its first chunk
+CHUNK, END, ERROR, ABORT, UNACCEPTABLE, READY = b"c", b"e", b"x", b"a", b"u", b"r"
+TAGS = {
+    form: (complete, head) for (complete, form), (head, _) in zip(COMPLETE.items(), HEAD.items(), strict=True)
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run: its text, the media type wanted for each query form, its dataset."""
+
+    query: str
+    result_type: str | None  # for SELECT and ASK; None when the client accepts none of their formats
+    graph_type: str | None  # for CONSTRUCT and DESCRIBE
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    budget: float = 0.0  # seconds left when the job is handed to a child (set by the pool)
+
+
+class Unacceptable(Exception):
+    """The client accepts no format of the query's form; the caller raises its own NotAcceptable."""
+
+    def __init__(self, form: str) -> None:
+        super().__init__(form)
+        self.form = form
+
+
+def dataset_options(job: Job, names_dataset: bool) -> dict[str, Any]:
+    """pyoxigraph's dataset arguments: the protocol's graphs, else the query's FROM, else the union of all."""
+    if job.default_graphs or job.named_graphs:
+        # SPARQL 1.1 Protocol §2.1.4: these parameters replace the query's dataset; a list left empty
+        # means an empty default graph or no named graph at all.
+        return {
+            "default_graph": [ox.NamedNode(g) for g in job.default_graphs],
+            "named_graphs": [ox.NamedNode(g) for g in job.named_graphs],
+        }
+    if names_dataset:
+        return {}
+    return {"use_default_graph_as_union": True}
+
+
+def form_of(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> str:
+    """The query form a pyoxigraph result comes from."""
+    if isinstance(result, ox.QuerySolutions):
+        return formats.SOLUTIONS
+    if isinstance(result, ox.QueryBoolean):
+        return formats.BOOLEAN
+    return formats.GRAPH
+
+
+def start(store: ox.Store, job: Job) -> tuple[str, str, Any]:
+    """Inspect and start the query: its form, the media type to write, the pyoxigraph result.
+
+    DomainError kinds for refused or malformed queries, Unacceptable when the client accepts no format of the form.
+    """
+    inspection = guard.inspect(job.query)
+    try:
+        result = store.query(job.query, **dataset_options(job, inspection.names_dataset))
+    except SyntaxError as err:
+        if guard.is_update(job.query):
+            raise guard.QueryRefused(guard.UPDATE_REFUSED) from None
+        raise guard.QuerySyntaxError(f"query syntax error: {error_text(err)}") from None
+    except (OSError, RuntimeError, ValueError) as err:
+        raise QueryFailed(f"the query could not be evaluated: {error_text(err)}") from None
+    form = form_of(result)
+    media_type = job.graph_type if form == formats.GRAPH else job.result_type
+    if media_type is None:
+        raise Unacceptable(form)
+    return form, media_type, result
+
+
+def error_text(err: BaseException) -> str:
+    """pyoxigraph's message, one line ("error at 2:1: expected OPTIONAL")."""
+    return " ".join(str(err).split())[:2000]
+
+
+class _ChunkWriter:
+    """A binary file for pyoxigraph's serialisers that sends full chunks over the pipe, tagged."""
+
+    def __init__(self, conn: Connection, form: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self._conn = conn
+        self._chunk_bytes = chunk_bytes
+        self._complete, self._head = TAGS[form]
+        self._buffer = bytearray(self._head)  # byte 0 is the tag: no copy to prepend it
+        self.started = False
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) > self._chunk_bytes:
+            self._conn.send_bytes(self._buffer)
+            self._buffer = bytearray(CHUNK)
+            self.started = True
+        return len(data)
+
+    def flush(self) -> None:
+        """Chunks leave when full or at `finish`: pyoxigraph's own flushes are not message boundaries."""
+
+    def finish(self) -> None:
+        """Send what is left: the whole result, or the last chunk and the end mark."""
+        if not self.started:
+            self._buffer[0:1] = self._complete
+            self._conn.send_bytes(self._buffer)
+            return
+        if len(self._buffer) > 1:
+            self._conn.send_bytes(self._buffer)
+        self._conn.send_bytes(END)
+
+
+def _send_error(conn: Connection, tag: bytes, err: DomainError) -> None:
+    conn.send_bytes(tag + json.dumps({"kind": err.kind, "message": err.message}).encode())
+
+
+def serve_job(conn: Connection, store: ox.Store, job: Job, chunk_bytes: int = CHUNK_BYTES) -> None:
+    """Run one job in a child and send its messages; every failure becomes a message, never a crash."""
+    writer: _ChunkWriter | None = None
+    try:
+        form, media_type, result = start(store, job)
+        writer = _ChunkWriter(conn, form, chunk_bytes)
+        result.serialize(writer, format=formats.serialiser(form, media_type))
+        writer.finish()
+    except Unacceptable as err:
+        conn.send_bytes(UNACCEPTABLE + err.form.encode())
+    except DomainError as err:
+        _send_error(conn, ERROR if writer is None or not writer.started else ABORT, err)
+    except (OSError, RuntimeError, ValueError, SyntaxError) as err:
+        tag = ERROR if writer is None or not writer.started else ABORT
+        _send_error(conn, tag, QueryFailed(f"the query could not be evaluated: {error_text(err)}"))
+
+
+def child_main(conn: Connection, store_path: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+    """A query child: open the store read-only, then run jobs until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel ends the process: no Python code needed
+    store = ox.Store.read_only(store_path)
+    guard.warm_up()
+    try:
+        conn.send_bytes(READY)
+    except OSError:
+        return  # the pool closed while this child was starting
+    # pyoxigraph's parser and evaluator recurse once per nesting level: on the main thread's 8 MiB stack a
+    # query nested a few thousand levels deep would crash the process. A thread with a large stack (address
+    # space, not memory, until used) runs any query that fits in Settings.max_query_length.
+    try:
+        threading.stack_size(QUERY_STACK_BYTES)
+        loop = threading.Thread(target=_child_loop, args=(conn, store, chunk_bytes), name="cdv-query")
+        loop.start()
+    except (RuntimeError, ValueError):  # the platform refuses such a stack: run on this one
+        _child_loop(conn, store, chunk_bytes)
+        return
+    loop.join()
+
+
+def _child_loop(conn: Connection, store: ox.Store, chunk_bytes: int) -> None:
+    """Run jobs, one at a time, each under a kernel alarm."""
+    while True:
+        try:
+            job: Job = conn.recv()
+        except (EOFError, OSError):
+            return  # the server worker is gone
+        signal.setitimer(signal.ITIMER_REAL, job.budget + ALARM_GRACE)
+        try:
+            serve_job(conn, store, job, chunk_bytes)
+        except (BrokenPipeError, EOFError, OSError):
+            return
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)

@@ -1,0 +1,347 @@
+"""The full-text index of a build: every literal text of the graph, in SQLite FTS5, one document per resource.
+
+Built with the store (`<release>/search.sqlite`, by `cdv build`), or from any SPARQL backend, and opened
+read-only (immutable) by each process that searches. Tables:
+
+- `docs(id, iri, label, kinds, body, types)`: per resource its label, the labels of its types, its other
+  texts (one per line) and its type IRIs (JSON); what results show;
+- `search`: the FTS5 index over `label`, `kinds`, `body` (tokenizer unicode61 remove_diacritics 2: case and
+  accents folded, apostrophes ’ and ' split words), an external-content table over `docs`;
+- `doc_types(doc, type)`, `types(iri, curie, label, count)`: the type filter and its facets;
+- `meta(key, value)`: the build id.
+
+Why external content: FTS5 cannot fold "œ" into "oe" and stdlib sqlite3 cannot register a tokenizer, so the
+index is given the texts with ligatures spelled out while `docs` keeps them as written; both tokenize into
+the same tokens at the same positions, so snippet() and highlight() mark the right words of the real text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from server.core.backend import Backend
+from server.core.describe import LABEL_PROPERTIES, PREFIXES
+from server.core.search_syntax import (
+    MARK_END,
+    MARK_START,
+    Marked,
+    SearchQuery,
+    clean_text,
+    index_text,
+    split_marks,
+)
+from server.engine.store import EmbeddedStore
+
+FILENAME = "search.sqlite"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+WEIGHTS = (10.0, 3.0, 1.0)  # bm25 weights of label, kinds, body: a word of the label weighs ten of the text
+SNIPPET_TOKENS = 24
+LANG_RANK = {"fr": 0, "": 1, "en": 2}  # which label wins: French, then untagged, then English, then others
+
+# Every text literal (plain strings and language-tagged) of the named graphs but `skip`, and every type.
+# GRAPH ?g, not the union default graph: remote engines need not offer the union, and duplicates (a shared
+# resource re-described in each document) are removed while grouping anyway.
+TEXTS_QUERY = """SELECT ?s ?p ?o WHERE {
+  GRAPH ?g { ?s ?p ?o }
+  FILTER(isIRI(?s) && isLiteral(?o) && ?g NOT IN (%s)
+         && (LANG(?o) != "" || DATATYPE(?o) = <http://www.w3.org/2001/XMLSchema#string>))
+}"""
+TYPES_QUERY = (
+    """SELECT ?s ?t WHERE { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s) && isIRI(?t) && ?g NOT IN (%s)) }"""
+)
+
+SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE docs(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, label TEXT NOT NULL, kinds TEXT NOT NULL,
+                  body TEXT NOT NULL, types TEXT NOT NULL);
+CREATE VIRTUAL TABLE search USING fts5(label, kinds, body, content='docs', content_rowid='id',
+                                       tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+CREATE TABLE doc_types(doc INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY(type, doc)) WITHOUT ROWID;
+CREATE INDEX doc_types_by_doc ON doc_types(doc, type);
+CREATE TABLE types(iri TEXT PRIMARY KEY, curie TEXT NOT NULL, label TEXT NOT NULL, count INTEGER NOT NULL);
+"""
+
+
+class IndexMissing(RuntimeError):
+    """The build has no search index (built before search existed, or by a remote engine without one)."""
+
+
+@dataclass
+class Resource:
+    """What the index knows of one resource while it is built."""
+
+    texts: dict[tuple[str, str, str], None] = field(default_factory=dict)  # (predicate, language, text)
+    types: dict[str, None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One row of the index: a resource's label, types and texts."""
+
+    iri: str
+    label: str
+    types: tuple[str, ...]
+    body: tuple[str, ...]
+
+
+def pick_label(iri: str, texts: Iterable[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """Pure: the text that names a resource: the first label property (describe.LABEL_PROPERTIES), French first."""
+    candidates = [t for t in texts if t[0] in LABEL_PROPERTIES]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda t: (LABEL_PROPERTIES.index(t[0]), LANG_RANK.get(t[1], 3), t[2]))
+
+
+def documents(resources: Mapping[str, Resource]) -> list[Document]:
+    """Pure: one document per resource that has a text, its label apart; the other texts in a stable order."""
+    docs = []
+    for iri in sorted(resources):
+        resource = resources[iri]
+        if not resource.texts:
+            continue
+        label = pick_label(iri, resource.texts)
+        body = [t for t in sorted(resource.texts) if t != label]
+        name = label[2] if label else _tail(iri)
+        texts = tuple(dict.fromkeys(text for _p, _lang, text in body if text != name))
+        docs.append(Document(iri, name, tuple(resource.types), texts))
+    return docs
+
+
+def _tail(iri: str) -> str:
+    """A name for a resource without a label: the end of its IRI (e.g. "L118-L120", "mesure/12")."""
+    rest = iri.rsplit("#", 1)[-1] if "#" in iri else "/".join(iri.rstrip("/").split("/")[-2:])
+    return rest or iri
+
+
+def curie(iri: str) -> str:
+    """`cdv:Mesure` for a known namespace, else the IRI itself."""
+    namespaces = {"cdv": iri.split("#")[0] + "#"} if "/cdv/ontology#" in iri else {}
+    for prefix, namespace in {**namespaces, **PREFIXES}.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+def collect(backend: Backend, skip_graphs: Sequence[str] = ()) -> dict[str, Resource]:
+    """Every text and type of the backend's named graphs (but `skip_graphs`), grouped by resource."""
+    skip = ", ".join(str(ox.NamedNode(g)) for g in skip_graphs) or "<urn:cdv:none>"
+    resources: dict[str, Resource] = {}
+    for row in backend.query(TEXTS_QUERY % skip):  # type: ignore[union-attr]
+        literal = row["o"]
+        text = literal.value.strip()
+        if text:
+            key = (row["p"].value, literal.language or "", text)
+            resources.setdefault(row["s"].value, Resource()).texts[key] = None
+    for row in backend.query(TYPES_QUERY % skip):  # type: ignore[union-attr]
+        resources.setdefault(row["s"].value, Resource()).types[row["t"].value] = None
+    return resources
+
+
+def type_labels(resources: Mapping[str, Resource], types: Iterable[str]) -> dict[str, str]:
+    """The French label of each type (from the ontology's texts), else its CURIE."""
+    labels = {}
+    for type_ in types:
+        known = resources.get(type_)
+        label = pick_label(type_, known.texts) if known else None
+        labels[type_] = label[2] if label and label[0] == RDFS_LABEL else curie(type_)
+    return labels
+
+
+def write_index(path: Path, docs: Sequence[Document], labels: Mapping[str, str], build_id: str) -> None:
+    """Write the index file atomically (a temporary file renamed into place)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.executescript(SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
+        counts: dict[str, int] = {}
+        for rowid, doc in enumerate(docs, start=1):
+            kinds = " · ".join(labels[t] for t in doc.types)
+            body = "\n".join(clean_text(t) for t in doc.body)
+            label = clean_text(doc.label)
+            db.execute(
+                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
+                (rowid, doc.iri, label, kinds, body, json.dumps(doc.types)),
+            )
+            db.execute(
+                "INSERT INTO search(rowid, label, kinds, body) VALUES (?, ?, ?, ?)",
+                (rowid, index_text(label), index_text(kinds), index_text(body)),
+            )
+            db.executemany("INSERT INTO doc_types VALUES (?, ?)", [(rowid, t) for t in doc.types])
+            for t in doc.types:
+                counts[t] = counts.get(t, 0) + 1
+        db.executemany(
+            "INSERT INTO types VALUES (?, ?, ?, ?)", [(t, curie(t), labels[t], n) for t, n in counts.items()]
+        )
+        db.execute("INSERT INTO search(search) VALUES ('optimize')")
+        db.commit()
+    finally:
+        db.close()
+    os.replace(tmp, path)
+
+
+def build_index_from_backend(
+    backend: Backend, path: Path, skip_graphs: Sequence[str] = (), build_id: str | None = None
+) -> int:
+    """Build the index of everything `backend` holds into `path`; return the number of documents."""
+    resources = collect(backend, skip_graphs)
+    docs = documents(resources)
+    labels = type_labels(resources, dict.fromkeys(t for d in docs for t in d.types))
+    write_index(path, docs, labels, build_id or backend.build_id)
+    return len(docs)
+
+
+def build_index_from_store(
+    store: ox.Store | Path, path: Path, skip_graphs: Sequence[str] = (), build_id: str = ""
+) -> int:
+    """Build the index of a pyoxigraph store (or the store folder, opened read-only) into `path`."""
+    opened = ox.Store.read_only(str(store)) if isinstance(store, Path) else store
+    return build_index_from_backend(EmbeddedStore(opened, build_id), path, skip_graphs, build_id)
+
+
+def index_path(backend: Backend) -> Path:
+    """Where the index of the backend's build is: next to its store, in the release folder."""
+    store_path = getattr(backend, "path", None)
+    if store_path is None:
+        raise IndexMissing(f"build {backend.build_id} has no local release folder, so no search index")
+    return Path(store_path).parent / FILENAME
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """A type of indexed resources: its IRI, CURIE, French label and how many resources (or hits) have it."""
+
+    iri: str
+    curie: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the resource, its label and a snippet of its text with the matched words marked."""
+
+    iri: str
+    label: Marked
+    types: tuple[str, ...]
+    snippet: Marked
+    score: float
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of results, the total number of hits and the hits per type."""
+
+    total: int
+    hits: tuple[Hit, ...]
+    facets: tuple[TypeInfo, ...]
+
+
+class SearchIndex:
+    """A search index file opened read-only, one SQLite connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise IndexMissing(f"no search index at {path}: run `cdv build`")
+        self.path = path
+        self._local = threading.local()
+        self._types: dict[str, TypeInfo] | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # immutable: the file never changes once published, so SQLite takes no lock and reads no journal
+            db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+            self._local.db = db
+        return db
+
+    @property
+    def build_id(self) -> str:
+        return str(self._db().execute("SELECT value FROM meta WHERE key = 'build_id'").fetchone()[0])
+
+    def types(self) -> dict[str, TypeInfo]:
+        """Every type of indexed resources, by IRI (read once: the file never changes)."""
+        if self._types is None:
+            rows = self._db().execute("SELECT iri, curie, label, count FROM types ORDER BY count DESC, label")
+            self._types = {row[0]: TypeInfo(*row) for row in rows}
+        return self._types
+
+    def search(
+        self, query: SearchQuery, type_: str | None = None, offset: int = 0, limit: int = 20
+    ) -> Results:
+        """The hits of `query`, best first (bm25, label weighted), optionally only resources of `type_`."""
+        page = self._page(query, type_, offset, limit)
+        total = page[0][2] if page else self._count(query, type_)
+        texts = self._texts(query, [row[0] for row in page])
+        hits = tuple(
+            Hit(iri, split_marks(label), tuple(json.loads(types)), split_marks(snippet), -score)
+            for (rowid, score, _total) in page
+            for iri, types, label, snippet in [texts[rowid]]
+        )
+        return Results(total, hits, self._facets(query))
+
+    def ranked(self, query: SearchQuery, type_: str, limit: int) -> list[str]:
+        """The IRIs of the best `limit` resources of `type_` matching `query` (for the named queries)."""
+        ids = [row[0] for row in self._page(query, type_, 0, limit)]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        iris = dict(self._db().execute(f"SELECT id, iri FROM docs WHERE id IN ({marks})", ids).fetchall())
+        return [iris[i] for i in ids]
+
+    # The full-text match runs once per statement, materialised, and the rest joins on its rowids: left to
+    # itself SQLite may instead run one MATCH per resource of a type, or compute snippets for every hit.
+    _HITS = """WITH hits AS MATERIALIZED (
+                 SELECT rowid AS id, bm25(search, :w0, :w1, :w2) AS score FROM search WHERE search MATCH :q),
+               kept AS (SELECT id, score FROM hits WHERE :type IS NULL
+                        OR EXISTS (SELECT 1 FROM doc_types WHERE type = :type AND doc = hits.id))"""
+
+    def _params(self, query: SearchQuery, type_: str | None) -> dict[str, object]:
+        return {"q": query.match, "type": type_, **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}
+
+    def _page(
+        self, query: SearchQuery, type_: str | None, offset: int, limit: int
+    ) -> list[tuple[int, float, int]]:
+        """(rowid, bm25 score, number of hits) of one page of hits."""
+        sql = f"""{self._HITS} SELECT id, score, count(*) OVER () FROM kept
+                  ORDER BY score, id LIMIT :limit OFFSET :offset"""
+        params = {**self._params(query, type_), "limit": limit, "offset": offset}
+        return self._db().execute(sql, params).fetchall()
+
+    def _count(self, query: SearchQuery, type_: str | None) -> int:
+        sql = f"{self._HITS} SELECT count(*) FROM kept"
+        return int(self._db().execute(sql, self._params(query, type_)).fetchone()[0])
+
+    def _texts(self, query: SearchQuery, ids: Sequence[int]) -> dict[int, tuple[str, str, str, str]]:
+        """IRI, types, highlighted label and snippet of the hits of one page (and of those only)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db().execute(
+            f"""SELECT search.rowid, d.iri, d.types, highlight(search, 0, ?, ?),
+                       snippet(search, 2, ?, ?, '…', {SNIPPET_TOKENS})
+                FROM search JOIN docs d ON d.id = search.rowid
+                WHERE search MATCH ? AND search.rowid IN ({marks})""",
+            [MARK_START, MARK_END, MARK_START, MARK_END, query.match, *ids],
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def _facets(self, query: SearchQuery) -> tuple[TypeInfo, ...]:
+        rows = self._db().execute(
+            """WITH hits AS MATERIALIZED (SELECT rowid AS id FROM search WHERE search MATCH ?)
+               SELECT t.iri, t.curie, t.label, count(*) AS n FROM hits
+               JOIN doc_types dt ON dt.doc = hits.id JOIN types t ON t.iri = dt.type
+               GROUP BY t.iri ORDER BY n DESC, t.label""",
+            [query.match],
+        )
+        return tuple(TypeInfo(*row) for row in rows)

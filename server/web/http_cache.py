@@ -1,0 +1,168 @@
+"""App-wide HTTP caching: validators derived from the build, conditional requests, compression, discovery.
+
+Between two builds nothing the server says changes, so a response's identity is (build id, path and query,
+negotiated variant): that is its `ETag`, and the build's time is its `Last-Modified`. Three `after_request`
+steps run in this order (Flask runs app-wide hooks in reverse order of registration):
+
+1. `_add_validators`: `ETag`, `Last-Modified` and `Cache-Control: public, no-cache` (always revalidate, so a
+   new build is seen at once; revalidation is a 304 without body) on GET/HEAD 200 responses that are not
+   streamed (streamed SPARQL results and file downloads are left alone; dumps set their own validators).
+   The same test, whatever the method, tells the shared result cache (server/result_cache.py) that the
+   answer is a function of the build and the request (`STABLE_ENVIRON_KEY`);
+2. Flask-Compress: gzip (or brotli) of text responses the client accepts, suffixing a strong ETag with the
+   coding (`"…:gzip"`), since a compressed body is another representation;
+3. `_evaluate`: werkzeug's `Response.make_conditional` answers `If-None-Match` / `If-Modified-Since` with
+   304 (and `If-Match` with 412), on the ETag as finally sent.
+
+Streamed responses are not compressed (`COMPRESS_STREAMS = False`): compressing a stream buffers it, which
+would delay SPARQL results and break `Content-Length` and ranges on downloads; the dumps have `.gz` twins,
+and `/dumps/` serves an uncompressed dump from its twin with `Content-Encoding: gzip` when the client takes it.
+
+A view whose answers vary in time is marked `exempt`, or answers `Cache-Control: no-store` (a SPARQL query
+calling NOW(), RAND()…, see `varies_in_time`): no validators, never stored by the result cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, request
+from flask_compress import Compress
+
+from server.core.metadata import built_at
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TEXT_TYPES = [
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/xml",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/turtle",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/xml",
+    "application/ld+json",
+    "application/n-triples",
+    "application/n-quads",
+    "application/rdf+xml",
+    "application/trig",
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "application/xhtml+xml",
+    "image/svg+xml",
+]
+_EXEMPT = "_cdv_no_validators"
+STABLE_ENVIRON_KEY = "cdv.stable"  # set on answers that only depend on the build and the request
+
+# SPARQL whose answer changes from one run to the next: the functions of SPARQL 1.1 that read the clock or a
+# random source (§17.4), a federated SERVICE, and CONSTRUCT templates with blank nodes (pyoxigraph mints new
+# random labels at each run). A text match, not a parse: a false alarm (the word in a string or a comment)
+# only costs a cached answer, and the check runs before any parsing, on every request.
+_VARIES = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(|\bSERVICE\b", re.IGNORECASE)
+_CONSTRUCT = re.compile(r"\bCONSTRUCT\b", re.IGNORECASE)
+
+
+def exempt(view: F) -> F:
+    """Mark a view whose 200 answers must not get build-derived validators (e.g. answers that vary in time)."""
+    setattr(view, _EXEMPT, True)
+    return view
+
+
+def varies_in_time(query: str) -> bool:
+    """Whether two runs of a SPARQL query on the same data may answer differently (see `_VARIES`)."""
+    if _VARIES.search(query):
+        return True
+    return bool(_CONSTRUCT.search(query)) and ("_:" in query or "[" in query)
+
+
+def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """A query string's arguments, decoded, sorted by name (values of one name keep their order), re-encoded.
+
+    `?b=2&a=1` and `?a=1&b=2` ask the same thing: no view reads the order of two different names.
+    """
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]))
+
+
+def etag_for(build_id: str, path: str, query: bytes | str, variant: str) -> str:
+    """The entity tag of a response: a digest of the build, the request target and the variant."""
+    raw = query.decode("latin-1") if isinstance(query, bytes) else query
+    return hashlib.sha256("\0".join((build_id, path, raw, variant)).encode()).hexdigest()[:32]
+
+
+def current_build_id() -> str | None:
+    """The build the serving store comes from, or None when no store can be opened."""
+    from server.web.context import engine
+
+    try:
+        return engine().build_id
+    except Exception:  # no published build: answers carry no validators, whatever the reason
+        return None
+
+
+def init_http_cache(app: Flask) -> None:
+    """Install validators, compression and conditional requests on every response of `app`."""
+    app.config.setdefault("COMPRESS_MIMETYPES", TEXT_TYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["gzip", "br"])
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)  # done by _evaluate, below
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    app.after_request(_evaluate)  # registered first: runs last
+    Compress(app)
+    app.after_request(_add_validators)  # registered last: runs first
+    app.after_request(_discovery_links)
+
+
+def _stable(response: Response) -> bool:
+    """Whether this whole answer depends on nothing but the build and the request (any method)."""
+    if response.status_code != 200 or response.is_streamed or response.cache_control.no_store:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, _EXEMPT, False)
+
+
+def _add_validators(response: Response) -> Response:
+    """ETag, Last-Modified and Cache-Control from the build (step 1)."""
+    if not _stable(response):
+        return response
+    build_id = current_build_id()
+    if build_id is None:
+        return response
+    request.environ[STABLE_ENVIRON_KEY] = build_id
+    if request.method not in ("GET", "HEAD"):
+        return response
+    if response.get_etag()[0] is None:
+        variant = f"{response.content_type}|{response.headers.get('Content-Language', '')}"
+        query = canonical_query(request.args.items(multi=True))
+        response.set_etag(etag_for(build_id, request.path, query, variant))
+    if response.last_modified is None:
+        response.last_modified = built_at(build_id)
+    if not response.headers.get("Cache-Control"):
+        response.cache_control.public = True
+        response.cache_control.no_cache = True
+    return response
+
+
+def _evaluate(response: Response) -> Response:
+    """Answer conditional requests on the final validators (step 3)."""
+    evaluable = request.method in ("GET", "HEAD") and response.status_code == 200
+    has_validator = response.get_etag()[0] is not None or response.last_modified is not None
+    if evaluable and has_validator and not response.is_streamed:
+        response.make_conditional(request)
+    return response
+
+
+def _discovery_links(response: Response) -> Response:
+    """The home page names its machine-readable descriptions: the DCAT catalogue and the VoID."""
+    if request.path == "/" and request.method in ("GET", "HEAD") and response.status_code in (200, 304):
+        root = request.script_root.rstrip("/")
+        response.headers.add("Link", f'<{root}/catalog>; rel="describedby"; type="text/turtle"')
+        response.headers.add("Link", f'<{root}/.well-known/void>; rel="describedby"; type="text/turtle"')
+    return response
