@@ -1,0 +1,134 @@
+"""Links to the national registers: each link and code of the data as verified, with the page that shows it."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
+
+from .rdf_parse import load_turtle as load
+from .rdf_parse import ontology_graph as ontology
+from .test_pages import CHROME, Page
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "le-quesnoy" / "avenant-2020-2022"
+ID = "https://w3id.org/cdv/id/"
+CDV = Namespace("https://w3id.org/cdv/ontology#")
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+IGEO = Namespace("http://rdf.insee.fr/def/geo#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+LINK_PROPERTIES = (OWL.sameAs, SKOS.exactMatch, RDFS.seeAlso)
+
+NORD_PAGE = (
+    "https://www.nord.gouv.fr/Politiques-publiques/Solidarite-hebergement-logement-politique-de-la-ville-et-"
+    "renovation-urbaine/Politique-de-la-ville/Circulaire-de-mise-en-oeuvre-de-la-mobilisation-nationale-pour-les-"
+    "habitants-des-quartiers"
+)
+INSEE_API_DESCRIPTION = (
+    "https://github.com/InseeFr/Metadata-API/blob/9ddf567481c72729bac0fe9030689c88f9dde4fb/oas/src/main/"
+    "resources/openapi.yaml"
+)
+LEGIFRANCE_PAGE = (
+    "https://www.legifrance.gouv.fr/affichTexte.do?cidTexte=JORFTEXT000028636804&categorieLien=cid"
+)
+
+# Every link of the data to a register: (resource, property, target, file, the page that shows it), as cited in
+# the Turtle comment beside the link.
+LINKS = [
+    (
+        "texte/loi-2014-02-21",
+        SKOS.exactMatch,
+        "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000028636804",
+        "textes.ttl",
+        LEGIFRANCE_PAGE,
+    ),
+    ("texte/circulaire-2019-01-22", RDFS.seeAlso, NORD_PAGE, "textes.ttl", NORD_PAGE),
+    (
+        "territoire/region/32",
+        OWL.sameAs,
+        "http://id.insee.fr/geo/region/9c60accf-61a2-4f61-9546-875924d210ec",
+        "territoires.ttl",
+        INSEE_API_DESCRIPTION,
+    ),
+]
+
+DGCL_COPY = "https://github.com/datagouv/decoupage-administratif/tree/98976e5f29e66b8449cf64eaf3e2be0b8d9e7d85/sources"
+
+# Every register code of the data, typed as the register's data types it: (resource, property, literal, file,
+# the page or file that shows it, None where the code predates this work and its comment names the register).
+CODES = [
+    ("organisation/communaute-de-communes-du-pays-de-mormal", ORG.identifier, Literal("200043321", datatype=CDV.Siren), "organisations.ttl", DGCL_COPY),
+    ("organisation/commune-du-quesnoy", ORG.identifier, Literal("215904814", datatype=CDV.Siren), "organisations.ttl", DGCL_COPY),
+    ("texte/loi-2014-02-21", ELI.id_local, Literal("VILX1315170L"), "textes.ttl", LEGIFRANCE_PAGE),
+    ("texte/circulaire-2019-01-22", ELI.number, Literal("6057/SG"), "textes.ttl", NORD_PAGE),
+    ("territoire/commune/59481", IGEO.codeINSEE, Literal("59481"), "territoires.ttl", DGCL_COPY),
+    ("territoire/commune/59599", IGEO.codeINSEE, Literal("59599"), "territoires.ttl", DGCL_COPY),
+    ("territoire/epci/200043321", IGEO.codeINSEE, Literal("200043321"), "territoires.ttl", DGCL_COPY),
+    ("territoire/departement/59", IGEO.codeINSEE, Literal("59"), "territoires.ttl", DGCL_COPY),
+    ("territoire/region/32", IGEO.codeINSEE, Literal("32"), "territoires.ttl", DGCL_COPY),
+]  # fmt: skip
+
+
+@cache
+def data() -> Graph:
+    return load(sorted((ROOT / "data").glob("*/*/*.ttl")))
+
+
+def block(file: str, resource: str) -> str:
+    """The text of a resource's subject block in a Turtle file of the document (comments included)."""
+    text = (DATA / file).read_text("utf-8")
+    local = resource.rsplit("/", 1)[-1]
+    start = re.search(rf"^\S*[:/]{re.escape(local)}>? a ", text, re.MULTILINE)
+    assert start, f"{resource} has no block in {file}"
+    end = text.find("\n\n", start.start())
+    return text[start.start() : end if end > 0 else len(text)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The links and codes of the data
+
+
+@pytest.mark.parametrize(("resource", "prop", "target", "file", "page"), LINKS, ids=[r[0] for r in LINKS])
+def test_link_is_there_well_formed_and_cites_its_page(
+    resource: str, prop: URIRef, target: str, file: str, page: str
+) -> None:
+    assert (URIRef(ID + resource), prop, URIRef(target)) in data()
+    assert re.fullmatch(r"https?://[a-z0-9.-]+\.[a-z]{2,}/\S+", target) and not target.startswith(ID)
+    assert page in block(file, resource), f"the comment beside the link cites {page}"
+
+
+def test_every_link_of_the_data_is_a_verified_one() -> None:
+    found = {(s, p, o) for p in LINK_PROPERTIES for s, o in data().subject_objects(p)}
+    assert found == {(URIRef(ID + r), p, URIRef(t)) for r, p, t, _f, _page in LINKS}
+
+
+@pytest.mark.parametrize(("resource", "prop", "code", "file", "page"), CODES, ids=[r[0] for r in CODES])
+def test_code_is_typed_as_its_register_types_it(
+    resource: str, prop: URIRef, code: Literal, file: str, page: str
+) -> None:
+    values = set(data().objects(URIRef(ID + resource), prop))
+    assert values == {code}, "one code, with the register's datatype (plain string, or cdv:Siren)"
+    assert code.datatype in (None, CDV.Siren), "INSEE's data writes igeo:codeINSEE as a plain literal"
+    assert page in (DATA / file).read_text("utf-8"), f"the file cites {page}"
+
+
+def test_every_org_identifier_is_a_nine_digit_siren() -> None:
+    identifiers = list(data().objects(None, ORG.identifier))
+    assert identifiers
+    for value in identifiers:
+        assert isinstance(value, Literal) and value.datatype == CDV.Siren, value
+        assert re.fullmatch(r"[0-9]{9}", str(value)), value
+
+
+def test_siren_is_a_documented_datatype_of_the_ontology() -> None:
+    assert (CDV.Siren, RDF.type, RDFS.Datatype) in ontology()
+    assert {label.language for label in ontology().objects(CDV.Siren, RDFS.label)} == {"fr", "en"}
+
+
+def test_the_ontology_page_lists_the_datatype(client: FlaskClient) -> None:
+    page = Page(client.get("/ontology", headers={"Accept": CHROME}).get_data(as_text=True))
+    assert {"types-de-donnees", "Siren"} <= page.ids
