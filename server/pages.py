@@ -25,8 +25,9 @@ from .labels_fr import french_date
 from .negotiation import HTML, JSONLD, NTRIPLES, PLAIN, RDFXML, TURTLE, Format, negotiate
 from .ontology_doc import ontology_doc, ontology_graph, recorded_uses
 from .outline import home_outline
-from .presentation import shorten
+from .presentation import Row, shorten
 from .resource_view import SourceText, page_terms, resource_page
+from .see_also import ExternalLink, see_also
 
 bp = Blueprint("pages", __name__)
 
@@ -75,6 +76,11 @@ def _shorten(value: str, limit: int = 70) -> str:
 @bp.app_template_filter("first_upper")
 def _first_upper(value: str) -> str:
     return value[:1].upper() + value[1:]
+
+
+@bp.app_template_filter("see_also")
+def _see_also(rows: Sequence[Row]) -> list[ExternalLink]:
+    return see_also(rows, settings().base_iri)
 
 
 def split_extension(path: str) -> tuple[str, Format | None]:

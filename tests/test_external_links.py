@@ -1,5 +1,5 @@
-"""Links to the national registers: each link and code of the data as verified, and the recommendations
-that ask for them."""
+"""Links to the national registers: each link and code of the data as verified, the recommendations that ask
+for them, and the pages' "Voir aussi" section (external links the crawl never follows)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from flask.testing import FlaskClient
 from pyshacl import validate
 from rdflib import OWL, RDF, RDFS, SH, SKOS, Graph, Literal, Namespace, URIRef
 
+from server.presentation import Ref, Row, Value
+from server.see_also import authority, see_also
+
 from .rdf_parse import load_turtle as load
 from .rdf_parse import ontology_graph as ontology
-from .test_pages import CHROME, Page
+from .test_crawl import HOST, internal
+from .test_pages import CHROME, Page, path_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "le-quesnoy" / "avenant-2020-2022"
@@ -186,3 +190,73 @@ def focus_nodes(inference: str) -> dict[str, set[str]]:
 @pytest.mark.parametrize("inference", ["none", "rdfs"])
 def test_recommendations_report_exactly_the_unlinked_resources(inference: str) -> None:
     assert focus_nodes(inference) == UNLINKED
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The pages: "Voir aussi", links out
+
+
+@pytest.mark.parametrize(
+    ("iri", "expected"),
+    [
+        ("https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000028636804", "Légifrance"),
+        ("http://id.insee.fr/geo/region/9c60accf-61a2-4f61-9546-875924d210ec", "INSEE"),
+        ("https://www.insee.fr/fr/metadonnees/cog/region/REG32-hauts-de-france", "INSEE"),
+        ("https://annuaire-entreprises.data.gouv.fr/entreprise/200043321", "Annuaire des entreprises"),
+        ("https://sig.ville.gouv.fr/territoire/QP059043", "SIG Politique de la ville"),
+        (NORD_PAGE, "Préfecture du Nord"),
+        ("https://www.example.org/page", "example.org"),  # any other site: its host
+        ("HTTPS://WWW.LEGIFRANCE.GOUV.FR/x", "Légifrance"),
+        ("https://notlegifrance.gouv.fr/x", "notlegifrance.gouv.fr"),  # a suffix is not a subdomain
+        ("javascript:alert(1)", None),
+        ("urn:isbn:123", None),
+        ("mailto:a@example.org", None),
+    ],
+)
+def test_authority_of_an_iri(iri: str, expected: str | None) -> None:
+    assert authority(iri) == expected
+
+
+def row(prop: str, *iris: str) -> Row:
+    return Row(Ref(prop, iri=prop), None, tuple(Value(ref=Ref(i, i, i)) for i in iris))
+
+
+def test_see_also_keeps_the_links_that_leave_the_site_identifiers_first() -> None:
+    rows = [
+        row(str(RDFS.seeAlso), NORD_PAGE, ID + "texte/autre"),
+        row(str(OWL.sameAs), ID + "territoire/region/32"),  # ours: not a link out
+        row(str(SKOS.exactMatch), LINKS[0][2]),
+        row(str(RDFS.label), "https://www.legifrance.gouv.fr/not-a-link-property"),
+    ]
+    links = see_also(rows, "https://w3id.org/cdv/")
+    assert [(link.authority, link.iri) for link in links] == [
+        ("Légifrance", LINKS[0][2]),
+        ("Préfecture du Nord", NORD_PAGE),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        ("texte/loi-2014-02-21", {"Légifrance": LINKS[0][2]}),
+        ("territoire/region/32", {"INSEE": LINKS[2][2]}),
+        ("texte/circulaire-2019-01-22", {"Préfecture du Nord": NORD_PAGE}),
+    ],
+)
+def test_page_shows_voir_aussi_as_external_links(
+    client: FlaskClient, resource: str, expected: dict[str, str]
+) -> None:
+    html = client.get(path_of(ID + resource), headers={"Accept": CHROME}).get_data(as_text=True)
+    assert "Voir aussi" in html and 'id="h-see-also"' in html
+    section = html.split('id="h-see-also"', 1)[1].split("</section>", 1)[0]
+    anchors = re.findall(r'<a class="external" rel="external noopener" href="([^"]+)"[^>]*>([^<]+)<', section)
+    assert {name: href for href, name in anchors} == expected
+    for href in expected.values():
+        assert internal(HOST + path_of(ID + resource).lstrip("/"), href) is None, "the crawl never follows it"
+
+
+def test_page_without_links_out_has_no_voir_aussi(client: FlaskClient) -> None:
+    html = client.get(path_of(ID + "territoire/commune/59481"), headers={"Accept": CHROME}).get_data(
+        as_text=True
+    )
+    assert 'id="h-see-also"' not in html
