@@ -1,5 +1,5 @@
-"""Links to the national registers: each link and code of the data as verified, the recommendations that ask
-for them, and the pages' "Voir aussi" section (external links the crawl never follows)."""
+"""Links to the national registers: each link and code as verified, the shapes that ask for them, the named
+query that lists them, and the pages' "Voir aussi" section (external links the crawl never follows)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from pyshacl import validate
 from rdflib import OWL, RDF, RDFS, SH, SKOS, Graph, Literal, Namespace, URIRef
 
 from server.presentation import Ref, Row, Value
+from server.queries import find, load_library, run
+from server.query_results import records
+from server.release import Release
 from server.see_also import authority, see_also
+from server.store import EmbeddedStore
 
 from .rdf_parse import load_turtle as load
 from .rdf_parse import ontology_graph as ontology
@@ -260,3 +264,35 @@ def test_page_without_links_out_has_no_voir_aussi(client: FlaskClient) -> None:
         as_text=True
     )
     assert 'id="h-see-also"' not in html
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The named query
+
+
+@pytest.fixture(scope="module")
+def store(release: Release) -> EmbeddedStore:
+    return EmbeddedStore.open_release(release)
+
+
+def test_named_query_lists_every_link_and_identifier_by_kind(store: EmbeddedStore) -> None:
+    library = load_library(ROOT / "queries")
+    rows = records(run(store, find(library, "external-links"), {}))
+    found = {
+        (r["kind"], r["resource"].removeprefix(ID), r["property"], r["link"] or r["identifier"]) for r in rows
+    }
+    assert found == {
+        ("texte", "texte/loi-2014-02-21", str(SKOS.exactMatch), LINKS[0][2]),
+        ("texte", "texte/loi-2014-02-21", str(ELI.id_local), "VILX1315170L"),
+        ("texte", "texte/circulaire-2019-01-22", str(RDFS.seeAlso), NORD_PAGE),
+        ("territoire", "territoire/region/32", str(OWL.sameAs), LINKS[2][2]),
+        (
+            "organisation",
+            "organisation/communaute-de-communes-du-pays-de-mormal",
+            str(ORG.identifier),
+            "200043321",
+        ),
+        ("organisation", "organisation/commune-du-quesnoy", str(ORG.identifier), "215904814"),
+    }
+    assert all(r["label"] for r in rows), "each resource with its French label"
+    assert [r["kind"] for r in rows] == sorted(r["kind"] for r in rows), "by kind"
