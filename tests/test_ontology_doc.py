@@ -53,6 +53,7 @@ def test_terms_are_sorted_into_sections(small) -> None:  # type: ignore[no-untyp
         "proprietes-objet": ["parent"],
         "proprietes-valeur": ["numero"],
         "autres-proprietes": [],
+        "types-de-donnees": [],
     }
 
 

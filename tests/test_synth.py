@@ -107,9 +107,19 @@ def test_triples_per_document(documents: list[Document]) -> None:
         assert 2_500 <= len(store_of(document)) <= 4_500, document.name
 
 
+# Fictitious territories, bodies and texts have no register to link to: the recommendations asking for those
+# links are the only findings expected on synthetic documents.
+LINK_SHAPES = {
+    "cdv:LienAutoriteTexteNationalShape",
+    "cdv:LienAutoriteTerritoireShape",
+    "cdv:IdentifiantOrganisationPubliqueShape",
+}
+
+
 def test_valid_against_shapes_rules_and_quality(documents: list[Document]) -> None:
     report = validate_documents(documents, PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology", jobs=1)
-    assert report.findings == [] and report.documents == COUNT
+    assert [f for f in report.findings if f.shape not in LINK_SHAPES] == [] and report.documents == COUNT
+    assert {f.severity for f in report.findings} <= {"Warning"}
     assert check_files(documents) == []
     library = load_library(PROJECT_ROOT / "queries")
     for document in documents:

@@ -24,6 +24,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("proprietes-objet", "Propriétés d’objet (liens entre ressources)", (OWL + "ObjectProperty",)),
     ("proprietes-valeur", "Propriétés de valeur (textes, nombres, dates)", (OWL + "DatatypeProperty",)),
     ("autres-proprietes", "Autres propriétés", (OWL + "AnnotationProperty", RDF + "Property")),
+    ("types-de-donnees", "Types de données (identifiants des registres)", (RDFS + "Datatype",)),
 )
 ALIGNMENTS: tuple[tuple[str, str], ...] = (
     (RDFS + "subClassOf", "sous-classe de"),

@@ -32,8 +32,9 @@ from server.core.labels_fr import french_date
 from server.core.negotiation import HTML, JSONLD, NTRIPLES, PLAIN, RDFXML, TURTLE, Format, negotiate
 from server.core.ontology_doc import ontology_doc, ontology_graph, recorded_uses
 from server.core.outline import home_outline
-from server.core.presentation import shorten
+from server.core.presentation import Row, shorten
 from server.core.resource_view import SourceText, page_terms, resource_page
+from server.core.see_also import ExternalLink, see_also
 from server.web.context import engine, serving_manifest, settings
 
 bp = Blueprint("pages", __name__)
@@ -83,6 +84,11 @@ def _shorten(value: str, limit: int = 70) -> str:
 @bp.app_template_filter("first_upper")
 def _first_upper(value: str) -> str:
     return value[:1].upper() + value[1:]
+
+
+@bp.app_template_filter("see_also")
+def _see_also(rows: Sequence[Row]) -> list[ExternalLink]:
+    return see_also(rows, settings().base_iri)
 
 
 def split_extension(path: str) -> tuple[str, Format | None]:
