@@ -37,6 +37,8 @@ class Engine:
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
+        if name == "store":  # not set yet: no recursion through __getattr__
+            raise AttributeError(name)
         return getattr(self.store, name)
 
     @property

@@ -1,4 +1,4 @@
-"""cdv-graph: the knowledge graph of France's contrats de ville, served as linked open data."""
+"""The app factory: `create_app(config)` builds the Flask app from settings: error handlers, caches, blueprints."""
 
 from __future__ import annotations
 
