@@ -14,7 +14,7 @@ from functools import cached_property
 from server.core import rdf as ox
 from server.core.backend import Backend
 from server.core.sparql_rewrite import values
-from server.core.vocab import prefixes
+from server.core.vocab import DATA, prefixes
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -32,25 +32,7 @@ ORG = "http://www.w3.org/ns/org#"
 RDF_TYPE = RDF + "type"
 
 # Prefixes of the serialisations and of the compact names shown in pages; `cdv` is added from the settings.
-PREFIXES = prefixes(
-    "cpov",
-    "dcat",
-    "dcterms",
-    "eli",
-    "foaf",
-    "geo",
-    "igeo",
-    "oa",
-    "org",
-    "owl",
-    "prov",
-    "rdf",
-    "rdfs",
-    "sd",
-    "skos",
-    "void",
-    "xsd",
-)
+PREFIXES = prefixes(*DATA, "sd", "void")
 
 # What names a resource, best first: used for linked resources' labels and for page titles.
 LABEL_PROPERTIES: tuple[str, ...] = (

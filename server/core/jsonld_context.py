@@ -17,27 +17,10 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from server.core.config import PROJECT_ROOT
 from server.core.rdfio import load_rdflib, rdf_files
-from server.core.vocab import prefixes
+from server.core.vocab import DATA, prefixes
 
 CDV = "https://w3id.org/cdv/ontology#"
-PREFIXES = prefixes(
-    "cdv",
-    "cpov",
-    "dcat",
-    "dcterms",
-    "eli",
-    "foaf",
-    "geo",
-    "igeo",
-    "oa",
-    "org",
-    "owl",
-    "prov",
-    "rdf",
-    "rdfs",
-    "skos",
-    "xsd",
-)
+PREFIXES = prefixes("cdv", *DATA)
 # Not ".jsonld": folders of RDF files are loaded whole (server.core.rdfio.rdf_files), and a context is no data.
 CONTEXT_FILE = "context.json"
 

@@ -41,7 +41,26 @@ NAMESPACES = MappingProxyType(
 
 OWL_VERSION_INFO = NAMESPACES["owl"] + "versionInfo"  # the build id, on the metadata graph's IRI
 
+# The vocabularies the graph of a document uses (data/, the extractor, synthetic documents), `cdv` aside.
+DATA = (
+    "cpov",
+    "dcat",
+    "dcterms",
+    "eli",
+    "foaf",
+    "geo",
+    "igeo",
+    "oa",
+    "org",
+    "owl",
+    "prov",
+    "rdf",
+    "rdfs",
+    "skos",
+    "xsd",
+)
+
 
 def prefixes(*names: str) -> dict[str, str]:
-    """The namespaces of `names`, in that order (serialisers write the prefixes they are given)."""
-    return {name: NAMESPACES[name] for name in names}
+    """The namespaces of `names`, by prefix in alphabetical order (serialisers write them in that order)."""
+    return {name: NAMESPACES[name] for name in sorted(set(names))}

@@ -15,7 +15,7 @@ from datetime import date
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SKOS, XSD
 
-from server.core.vocab import prefixes
+from server.core.vocab import DATA, prefixes
 from server.extract.mint import STATE, Minter, local_name
 from server.extract.model import Contribution, Kind, Part, Passage, Protocol, Reference, Signature
 from server.extract.names import STATE_POST
@@ -29,7 +29,7 @@ CPOV = Namespace("http://data.europa.eu/m8g/")
 RFC5147 = URIRef("http://tools.ietf.org/rfc/rfc5147")
 TEXT_PLAIN = URIRef("http://www.iana.org/assignments/media-types/text/plain")
 FRENCH = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
-PREFIXES = prefixes("cdv", "dcat", "dcterms", "eli", "foaf", "oa", "org", "prov", "skos", "xsd")
+PREFIXES = prefixes("cdv", *DATA)
 
 
 def fr(text: str) -> Literal:
