@@ -21,15 +21,15 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
+from server.build.validate import Report, validate_graph
 from server.core import metadata as md
 from server.core.config import Settings
-from server.core.vocab import OWL_VERSION_INFO
-from server.core.sparql_rewrite import values
-from server.core.errors import BuildError
 from server.core.dcat import catalog_graph
+from server.core.errors import BuildError
 from server.core.negotiation import JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Format
 from server.core.rdfio import load_rdflib, rdf_files
-from server.build.validate import Report, validate_graph
+from server.core.sparql_rewrite import values
+from server.core.vocab import OWL_VERSION_INFO
 
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
 METADATA = "metadata"  # the release folder holding catalog.nt, void.nt and shapes.nt
@@ -341,7 +341,6 @@ def publish_metadata(
     catalog = catalog_graph(publication)
     report = catalog_report(catalog, settings.shapes_dir)
     if not report.conforms:
-
         raise BuildError("the catalogue does not conform to the DCAT-AP shapes", report)
     (folder / "catalog.nt").write_bytes(catalog.serialize(format="nt", encoding="utf-8"))
     (folder / "void.nt").write_bytes(md.void_graph(publication).serialize(format="nt", encoding="utf-8"))

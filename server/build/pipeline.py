@@ -13,20 +13,20 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from server.engine import release as rel
+from server.build.cross_document import cross_document_findings, graph_quads
+from server.build.dumps import publish_metadata
+from server.build.validate import Report
+from server.build.validate_pool import Document, validate_documents
 from server.core import service_description as sd
 from server.core.config import Settings
 from server.core.errors import BuildError
-from server.build.cross_document import cross_document_findings, graph_quads
-from server.build.dumps import publish_metadata
 from server.core.metadata import built_at
 from server.core.ontology_doc import TERM_USES, uses
 from server.core.rdfio import RDF_EXTENSIONS, DataError, check_syntax, rdf_files
+from server.engine import release as rel
 from server.engine.search_index import FILENAME as SEARCH_INDEX
 from server.engine.search_index import build_index_from_store
 from server.engine.store import EmbeddedStore
-from server.build.validate import Report
-from server.build.validate_pool import Document, validate_documents
 
 SKIPPED_DATA_FOLDERS = {"sources"}
 

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.build import synth_words as w
-from server.build.synth_turtle import Block, TurtleFile, fr, integer, iri, selector, string, typed, write_files
+from server.build.synth_turtle import (
+    Block,
+    TurtleFile,
+    fr,
+    integer,
+    iri,
+    selector,
+    string,
+    typed,
+    write_files,
+)
 
 ID = "https://w3id.org/cdv/id/"
 DOCUMENT = "avenant-2020-2022"

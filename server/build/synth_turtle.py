@@ -7,12 +7,12 @@ is also ten times slower than formatting strings at a thousand documents. Litera
 
 from __future__ import annotations
 
-from server.core.vocab import DATA, prefixes
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
+
+from server.core.vocab import DATA, prefixes
 
 PREFIXES = prefixes("cdv", *DATA)
 PREFIX_LINES = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(PREFIXES.items()))

@@ -16,8 +16,8 @@ from pathlib import Path
 import rdflib
 from tqdm import tqdm
 
-from server.core.rdfio import DataError, load_rdflib, rdf_files
 from server.build.validate import Report, validate_graph
+from server.core.rdfio import DataError, load_rdflib, rdf_files
 
 
 @dataclass(frozen=True)
