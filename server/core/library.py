@@ -257,12 +257,12 @@ def _check_runs(query: NamedQuery) -> tuple[str, ...]:
 
 def load_library(*folders: Path) -> list[NamedQuery]:
     """Every `*.rq` file of the folders (missing ones are skipped), parsed and checked, sorted by name;
-    LibraryError when two folders hold a query of the same name (a territory's own query may not hide one
-    of the kit's)."""
+    LibraryError when two folders hold different queries of the same name (a territory's own query may not
+    hide one of the kit's; a copy of the kit's query is the same query)."""
     paths: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-            if path.stem in paths:
+            if path.stem in paths and path.read_bytes() != paths[path.stem].read_bytes():
                 raise LibraryError(
                     f"{path}: a query named {path.stem!r} is already in {paths[path.stem].parent}"
                 )
