@@ -321,3 +321,14 @@ def test_dcat_shapes_never_fire_on_document_data(settings: Settings) -> None:
     shapes = load_rdflib(sorted(SHAPES.glob("dcat-ap*.ttl")))
     ontology = load_rdflib(rdf_files([settings.ontology_dir]))
     assert validate_graph(data, shapes, ontology).findings == []
+
+
+@pytest.mark.parametrize("standard", ["ontology", "shapes"])
+def test_the_ontology_and_the_shapes_state_their_licence(client: FlaskClient, standard: str) -> None:
+    """Other territories reuse them: the catalogue says under which licence (LICENSES.md)."""
+    graph = served(client, "/catalog")
+    iri = rdflib.URIRef(f"https://w3id.org/cdv/{standard}")
+    assert (iri, RDF.type, DCTERMS.Standard) in graph
+    assert graph.value(iri, DCTERMS.license) == rdflib.URIRef(
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
+    )

@@ -130,7 +130,7 @@ def call_sites(settings: Settings, store: ox.Store) -> Iterator[tuple[str, str, 
     )
     for kind, term in (("instances", CDV + "Mesure"), ("objects", CDV + "parent")):
         yield f"allowed values {kind}", ALLOWED_QUERIES[kind], {"term": ox.NamedNode(term)}
-    for query in load_library(settings.queries_dir):
+    for query in load_library(*settings.queries_dirs):
         yield f"named query {query.name}", query.body, default_bindings(query)
 
 

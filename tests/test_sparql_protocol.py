@@ -757,7 +757,7 @@ def test_browsers_get_the_editor_with_the_named_queries(app: Flask, client: Flas
     assert "/assets/@zazuko/yasgui/build/yasgui.min.js" in page
     assert "/assets/@zazuko/yasgui/build/yasgui.min.css" in page
     assert "cdn" not in page.lower()
-    library = load_library(app.config["CDV"].queries_dir)
+    library = load_library(*app.config["CDV"].queries_dirs)
     assert library, "the project has named queries"
     for query in library:
         assert query.title["fr"].replace("'", "&#39;") in page

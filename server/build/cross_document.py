@@ -4,6 +4,8 @@
     and labels in each: documents re-describe shared resources identically.
 (b) A resource of one document (its avenant, axes, measures, signatures, passages…) is described in that
     document only.
+(c) No two documents name the same source text (`cdv:fichier`): each text is served at /sources/<file>, so
+    a shared name would show one document's text as the other's.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ SELECT DISTINCT ?s ?g ?other WHERE {
   GRAPH ?g { ?s a ?class }
   GRAPH ?other { ?s ?p ?o }
   FILTER (?other != ?g && ?g NOT IN (%s) && ?other NOT IN (%s))
+}
+"""
+
+SOURCE_FILES = """
+SELECT DISTINCT ?g ?source ?file WHERE {
+  GRAPH ?g { ?source a <https://w3id.org/cdv/ontology#DocumentSource> ; <https://w3id.org/cdv/ontology#fichier> ?file }
+  FILTER (?g NOT IN (%s))
 }
 """
 
@@ -176,7 +185,34 @@ def cross_document_findings(
                     locate(subject, doc.files),
                 )
             )
+    findings.extend(source_clashes(store, documents, graphs))
     return sorted(findings, key=lambda f: (f.document or "", f.source or "", f.focus))
+
+
+def source_clashes(store: ox.Store, documents: Mapping[str, Document], excluded: str) -> list[Finding]:
+    """Rule (c): every document but the first that names a source text another document names."""
+    named: dict[str, list[tuple[str, str]]] = {}
+    for row in store.query(SOURCE_FILES % excluded):
+        named.setdefault(row["file"].value, []).append((row["g"].value, row["source"].value))
+    findings = []
+    for name, users in sorted(named.items()):
+        first = documents[min(users)[0]].name
+        for graph, source in sorted(users)[1:]:
+            doc = documents[graph]
+            findings.append(
+                _finding(
+                    "TexteSourcePropre",
+                    source,
+                    doc.name,
+                    first,
+                    f"Le texte source « {name} » est déjà celui du document {first} : nommez chaque texte "
+                    "d’après son territoire et son document (<territoire>-<document>.txt).",
+                    f"The source text {name!r} is already document {first}'s: name each text after its "
+                    "territory and document (<territory>-<document>.txt).",
+                    locate(source, doc.files),
+                )
+            )
+    return findings
 
 
 def graph_quads(sources: Sequence[tuple[str, Sequence[Path]]]) -> Iterator[ox.Quad]:

@@ -22,7 +22,7 @@ from server.core.config import Settings
 from server.core.errors import BuildError
 from server.core.metadata import built_at
 from server.core.ontology_doc import TERM_USES, uses
-from server.core.rdfio import RDF_EXTENSIONS, DataError, check_syntax, rdf_files
+from server.core.rdfio import RDF_EXTENSIONS, DataError, check_syntax, has_triples, rdf_files
 from server.engine import release as rel
 from server.engine.search_index import FILENAME as SEARCH_INDEX
 from server.engine.search_index import build_index_from_store
@@ -41,6 +41,8 @@ class GraphSource:
 
 def document_graphs(data_dir: Path, graph_base: str) -> list[GraphSource]:
     """One graph per data/<territoire>/<document>/ folder."""
+    if not data_dir.is_dir():
+        raise DataError(data_dir, None, "no such data folder")
     graphs = []
     for territory in sorted(p for p in data_dir.iterdir() if p.is_dir()):
         if territory.name in SKIPPED_DATA_FOLDERS or territory.name.startswith("."):
@@ -63,6 +65,56 @@ def all_graphs(settings: Settings, data_dirs: Sequence[Path] | None = None) -> l
     for data_dir in data_dirs or [settings.data_dir]:
         graphs.extend(document_graphs(data_dir, settings.graph_base))
     return graphs
+
+
+def require_documents(graphs: Sequence[GraphSource], data_dirs: Sequence[Path]) -> None:
+    """BuildError when the data folders hold no document: an empty graph never replaces a published one."""
+    if len(graphs) < 2:
+        folders = ", ".join(str(d) for d in data_dirs)
+        raise BuildError(
+            f"no document to publish: {folders} holds no <territoire>/<document>/ folder with Turtle files "
+            "(cdv init writes one; cdv extract --into fills it)"
+        )
+    empty = [graph.files[0].parent for graph in graphs[1:] if not any(map(has_triples, graph.files))]
+    if empty:
+        raise BuildError(f"no triple to publish in {', '.join(map(str, empty))}: its files are empty")
+
+
+SOURCE_FILES = """
+SELECT DISTINCT ?g ?file WHERE {
+  GRAPH ?g { ?source a <https://w3id.org/cdv/ontology#DocumentSource> ; <https://w3id.org/cdv/ontology#fichier> ?file }
+}
+"""
+
+
+def source_texts(store_path: Path, graphs: Sequence[GraphSource]) -> dict[str, Path]:
+    """The source text each document names (`cdv:fichier`), by file name: beside the document's files, else in
+    the `sources/` folder of its data folder. BuildError for a name that is not a plain file name or a text
+    that is in neither place: a page never quotes a text the build did not carry."""
+    folders = {graph.iri: graph.files[0].parent for graph in graphs[1:]}
+    store = ox.Store.read_only(str(store_path))
+    found, missing = {}, []
+    for row in store.query(SOURCE_FILES):
+        name, folder = row["file"].value, folders.get(row["g"].value)
+        if folder is None:
+            continue
+        candidates = [folder / name, folder.parent.parent / "sources" / name]
+        path = next((p for p in candidates if p.is_file()), None)
+        if Path(name).name != name or path is None:
+            missing.append(f"{name!r} (cited by {folder}; looked for {' and '.join(map(str, candidates))})")
+        else:
+            found[name] = path
+    del store
+    if missing:
+        raise BuildError("source text(s) not found, nothing was published: " + "; ".join(sorted(missing)))
+    return found
+
+
+def copy_sources(texts: dict[str, Path], folder: Path) -> None:
+    """Carry the source texts in the release: the server quotes the texts of the build it serves."""
+    folder.mkdir()
+    for name, path in texts.items():
+        shutil.copyfile(path, folder / name)
 
 
 def content_hash(graphs: Sequence[GraphSource]) -> str:
@@ -145,6 +197,7 @@ def build(
 ) -> rel.Release:
     """Build and publish a new release; on any error the current release stays as it was."""
     graphs = all_graphs(settings, data_dirs)
+    require_documents(graphs, data_dirs or [settings.data_dir])
     check_and_validate(settings, graphs, jobs)
     digest = content_hash(graphs)
     build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{digest[:10]}"
@@ -155,6 +208,7 @@ def build(
         staging.mkdir()
         counts = load_store(staging / rel.STORE, graphs)
         check_across_documents(staging / rel.STORE, graphs)
+        copy_sources(source_texts(staging / rel.STORE, graphs), staging / rel.SOURCES)
         # dumps, VoID statistics and the catalogue, from this store, before it is published
         published = publish_metadata(
             staging / rel.STORE, staging, settings, counts, built_at(build_id), build_id

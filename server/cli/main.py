@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from server import __version__
 from server.core.config import Settings, load_settings
 from server.core.rdfio import DataError
 from server.engine.release import NoRelease, current_release
@@ -17,10 +18,12 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="cdv (cdv-graph)")
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Project folder (ontology/, data/, shapes/).",
+    help="Project folder: data/, and ontology/, shapes/, queries/ when it has its own (default: CDV_PROJECT_ROOT, "
+    "else the current directory).",
 )
 @click.option(
     "--build-dir", type=click.Path(file_okay=False, path_type=Path), help="Where builds are published."
@@ -101,7 +104,12 @@ def validate(ctx: click.Context, files: tuple[Path, ...], jobs: int | None) -> N
     from server.build.validate_pool import documents_of, validate_documents
 
     cfg = _settings(ctx)
-    documents = documents_of(list(files) or [cfg.data_dir])
+    paths = list(files) or [cfg.data_dir]
+    documents = documents_of(paths)
+    problem = nothing_to_validate(paths, documents)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
     try:
         report = validate_documents(documents, cfg.shapes_dir, cfg.ontology_dir, jobs)
         if report.conforms:
@@ -118,6 +126,18 @@ def validate(ctx: click.Context, files: tuple[Path, ...], jobs: int | None) -> N
     sys.exit(0 if report.conforms and quality_ok else 1)
 
 
+def nothing_to_validate(paths: list[Path], documents: list) -> str | None:
+    """Why there is nothing to validate (no Turtle file, or files without a triple), or None."""
+    from server.core.rdfio import has_triples
+
+    if not documents:
+        return f"{', '.join(map(str, paths))}: no RDF file (.ttl, .nt, .nq, .trig, .rdf, .jsonld) to validate"
+    empty = [f for d in documents for f in d.files if not has_triples(f)]
+    if empty:
+        return f"{', '.join(map(str, empty))}: empty, no triple to validate"
+    return None
+
+
 def _quality_checks(cfg: Settings, documents: list[tuple[Path, ...]]) -> bool:
     """Run the queries tagged `quality` on each document; print each failure with its rows."""
     from server.core.library import load_library
@@ -125,9 +145,7 @@ def _quality_checks(cfg: Settings, documents: list[tuple[Path, ...]]) -> bool:
     from server.engine import open_engine
     from server.engine.named_queries import quality_failures
 
-    checks = (
-        [q for q in load_library(cfg.queries_dir) if "quality" in q.tags] if cfg.queries_dir.is_dir() else []
-    )
+    checks = [q for q in load_library(*cfg.queries_dirs) if "quality" in q.tags]
     failed: dict[str, None] = {}
     for files in documents:  # one document at a time: memory stays that of one document
         for query, rows in quality_failures(open_engine(cfg, files=files), checks):
@@ -202,7 +220,7 @@ def query_command(ctx: click.Context, name: str | None, params: tuple[str, ...],
     from server.engine.named_queries import run
 
     cfg = _settings(ctx)
-    library = load_library(cfg.queries_dir)
+    library = load_library(*cfg.queries_dirs)
     if name is None:
         for query in library:
             click.echo(f"{query.name:<36} {query.title['en']}")
@@ -311,6 +329,12 @@ def serve(
     help="Write the draft Turtle to this file (default: standard output).",
 )
 @click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data folder to place the document in: DIR/<territory>/<document>/draft.ttl and the text beside it, "
+    "named <territory>-<document>.txt.",
+)
+@click.option(
     "--organisations",
     "known",
     multiple=True,
@@ -327,20 +351,26 @@ def extract_command(
     territory: str,
     document: str | None,
     out: Path | None,
+    into: Path | None,
     known: tuple[Path, ...],
     no_organisations: bool,
 ) -> None:
     """Read the plain text of a protocol into a draft graph (Turtle); report on stderr what was not placed."""
     from server.extract import ExtractError
-    from server.extract.files import extract_file, registry_of, write_atomically
+    from server.extract.files import extract_file, place, registry_of, write_atomically
     from server.extract.registry import Registry
 
+    if out is not None and into is not None:
+        raise click.UsageError("--out and --into are two places for the draft: give one.")
     cfg = _settings(ctx)
+    placed = None
     try:
         sources = list(known) or ([cfg.data_dir] if cfg.data_dir.is_dir() else [])
         registry = Registry() if no_organisations else registry_of(sources)
         extraction, data = extract_file(protocol, territory, document, registry, cfg.base_iri)
-        if out is None:
+        if into is not None:
+            placed = place(extraction, protocol, territory, into)
+        elif out is None:
             click.echo(data.decode("utf-8"), nl=False)
         else:
             write_atomically(out, data)
@@ -350,3 +380,25 @@ def extract_command(
     click.echo(extraction.report.format(), err=True)
     if out is not None:
         click.echo(f"wrote {len(extraction.graph)} triples to {out}", err=True)
+    if placed is not None:
+        click.echo(f"wrote {len(extraction.graph)} triples to {placed.draft}", err=True)
+        click.echo(f"copied the text to {placed.text} (the draft's cdv:fichier)", err=True)
+
+
+@main.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--territory", required=True, help="Slug of the territory, e.g. argenval (IRIs id/<territory>/…)."
+)
+def init_command(folder: Path, territory: str) -> None:
+    """Write the folder a territory works in: data/<territory>/, queries/ and a README of the next commands."""
+    from server.cli.territory import InitError, init_folder
+
+    try:
+        written = init_folder(folder, territory)
+    except InitError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: cd {folder} and follow {folder / 'README.md'}")

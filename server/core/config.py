@@ -1,4 +1,8 @@
-"""Settings: defaults, overridden by CDV_* environment variables or by a mapping; no I/O."""
+"""Settings: defaults, overridden by CDV_* environment variables or by a mapping.
+
+No I/O but two looks at the file system: the current directory (the default project folder) and whether the
+project has an ontology/, shapes/ or queries/ folder of its own (else the ones packaged with the kit are used).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,18 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+# The checkout this module sits in (development tools and tests); never a default of an installed kit.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The ontology, shapes and named queries shipped inside the package (server/kit/: links to the top-level
+# folders in a checkout, files in a wheel).
+PACKAGED = Path(__file__).resolve().parents[1] / "kit"
+PATH_FIELDS = {"project_root", "build_dir", "store_path"}
+
+
+def own_or_packaged(project_root: Path, name: str) -> Path:
+    """The project's folder `name` if it has one, else the kit's packaged one."""
+    own = project_root / name
+    return own if own.is_dir() else PACKAGED / name
 
 
 @dataclass(frozen=True)
@@ -16,8 +31,8 @@ class Settings:
     """Everything the app, the build and the CLI can be configured with."""
 
     base_iri: str = "https://w3id.org/cdv/"
-    project_root: Path = PROJECT_ROOT
-    build_dir: Path = PROJECT_ROOT / "build"
+    project_root: Path = Path()  # load_settings: the current directory, --root or CDV_PROJECT_ROOT
+    build_dir: Path = Path("build")  # load_settings: <project_root>/build unless set
     store_path: Path | None = None  # explicit store; default: the current release of build_dir
     query_timeout: float = 30.0  # seconds a SPARQL query may run
     query_workers: int = 2  # query-executor processes per server worker
@@ -31,7 +46,7 @@ class Settings:
 
     @property
     def ontology_dir(self) -> Path:
-        return self.project_root / "ontology"
+        return own_or_packaged(self.project_root, "ontology")
 
     @property
     def data_dir(self) -> Path:
@@ -39,11 +54,16 @@ class Settings:
 
     @property
     def shapes_dir(self) -> Path:
-        return self.project_root / "shapes"
+        return own_or_packaged(self.project_root, "shapes")
 
     @property
-    def queries_dir(self) -> Path:
-        return self.project_root / "queries"
+    def queries_dirs(self) -> tuple[Path, ...]:
+        """The packaged named queries, then the project's own queries/ (added to them), if it has one."""
+        own = self.project_root / "queries"
+        packaged = PACKAGED / "queries"
+        if own.is_dir() and own.resolve() != packaged.resolve():
+            return (packaged, own)
+        return (packaged,)
 
     @property
     def sources_dir(self) -> Path:
@@ -64,7 +84,7 @@ class Settings:
 
 def _coerce(value: str, current: Any, name: str) -> Any:
     """Turn an environment string into the type of the field's default."""
-    if name in {"project_root", "build_dir", "store_path"}:
+    if name in PATH_FIELDS:
         return Path(value)
     if isinstance(current, bool):
         return value.lower() in {"1", "true", "yes", "on"}
@@ -89,8 +109,8 @@ def load_settings(
     for key, value in (overrides or {}).items():
         if key not in {f.name for f in fields(Settings)}:
             raise KeyError(f"unknown setting {key!r}")
-        changes[key] = Path(value) if key in {"project_root", "build_dir", "store_path"} and value else value
-    settings = replace(settings, **changes)
-    if "build_dir" not in changes and "project_root" in changes:
-        settings = replace(settings, build_dir=settings.project_root / "build")
-    return settings
+        changes[key] = Path(value) if key in PATH_FIELDS and value else value
+    root = Path(changes.get("project_root") or Path.cwd()).absolute()
+    changes["project_root"] = root
+    changes.setdefault("build_dir", root / "build")  # never inside the installed package
+    return replace(settings, **changes)

@@ -133,9 +133,11 @@ def _add_agents(g: Graph, pub: Publication) -> None:
 
 
 def _add_standards(g: Graph, pub: Publication) -> None:
-    """The ontology and the shapes, each a `dct:Standard` the datasets conform to."""
+    """The ontology and the shapes, each a `dct:Standard` the datasets conform to, under the Licence Ouverte
+    2.0 like the data (LICENSES.md says why), so other territories may reuse them."""
     ontology = URIRef(pub.ontology.iri)
     g.add((ontology, RDF.type, DCTERMS.Standard))
+    g.add((ontology, DCTERMS.license, LICENCE))
     for lang, title in pub.ontology.titles.items():
         g.add((ontology, DCTERMS.title, Literal(title, lang=lang)))
     if not pub.ontology.titles:
@@ -144,6 +146,7 @@ def _add_standards(g: Graph, pub: Publication) -> None:
         g.add((ontology, OWL.versionInfo, Literal(pub.ontology.version)))
     shapes = pub.iri("shapes")
     g.add((shapes, RDF.type, DCTERMS.Standard))
+    g.add((shapes, DCTERMS.license, LICENCE))
     _both(
         g,
         shapes,

@@ -255,9 +255,19 @@ def _check_runs(query: NamedQuery) -> tuple[str, ...]:
     return tuple(v.value for v in result.variables)
 
 
-def load_library(queries_dir: Path) -> list[NamedQuery]:
-    """Every `*.rq` file of the folder, parsed and checked, sorted by name."""
-    return [parse_query(path.stem, path.read_text("utf-8")) for path in sorted(queries_dir.glob("*.rq"))]
+def load_library(*folders: Path) -> list[NamedQuery]:
+    """Every `*.rq` file of the folders (missing ones are skipped), parsed and checked, sorted by name;
+    LibraryError when two folders hold different queries of the same name (a territory's own query may not
+    hide one of the kit's; a copy of the kit's query is the same query)."""
+    paths: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+            if path.stem in paths and path.read_bytes() != paths[path.stem].read_bytes():
+                raise LibraryError(
+                    f"{path}: a query named {path.stem!r} is already in {paths[path.stem].parent}"
+                )
+            paths[path.stem] = path
+    return [parse_query(name, paths[name].read_text("utf-8")) for name in sorted(paths)]
 
 
 def find(library: Iterable[NamedQuery], name: str) -> NamedQuery:

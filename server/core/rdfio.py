@@ -61,6 +61,16 @@ def check_syntax(path: Path) -> None:
         raise DataError(path, None, str(err)) from None
 
 
+def has_triples(path: Path) -> bool:
+    """Whether the file states at least one triple (reads only up to the first one); a file that cannot be
+    read counts as not empty, for check_syntax to report it precisely."""
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    try:
+        return fmt is None or next(iter(ox.parse(path=str(path), format=fmt)), None) is not None
+    except (SyntaxError, OSError, UnicodeDecodeError, ValueError):
+        return True
+
+
 def load_rdflib(paths: Iterable[Path], graph: rdflib.Graph | None = None) -> rdflib.Graph:
     """Parse the files into one rdflib graph, syntax-checked first."""
     graph = rdflib.Graph() if graph is None else graph

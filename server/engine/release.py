@@ -15,6 +15,7 @@ RELEASES = "releases"
 MANIFEST = "manifest.json"
 STORE = "store"
 DUMPS = "dumps"
+SOURCES = "sources"  # the source texts the documents cite (cdv:fichier), carried by the build
 CACHES = "cache"  # <build_dir>/cache/<build-id>/: the result cache of each build (server/result_cache.py)
 
 
@@ -40,6 +41,10 @@ class Release:
     @property
     def dumps_path(self) -> Path:
         return self.path / DUMPS
+
+    @property
+    def sources_path(self) -> Path:
+        return self.path / SOURCES
 
 
 def read_release(path: Path) -> Release:

@@ -43,6 +43,7 @@ class Extraction:
     graph: Graph
     protocol: Protocol
     report: Report = field(default_factory=Report)
+    document: str = "avenant"  # the document's slug (IRIs id/<territory>/<document>/…)
 
 
 def decode(data: bytes) -> str:
@@ -167,4 +168,4 @@ def extract(
     minter = Minter(base_iri, territory, slug, registry or Registry())
     graph, notes = build_graph(protocol, minter, source_file)
     report.extend(notes)
-    return Extraction(graph, protocol, report)
+    return Extraction(graph, protocol, report, slug)

@@ -26,7 +26,7 @@ from server.core.describe import (
     prefixes,
     used_prefixes,
 )
-from server.core.errors import ClientError
+from server.core.errors import ClientError, Unavailable
 from server.core.iris import IriMap, iri_map
 from server.core.labels_fr import french_date
 from server.core.negotiation import HTML, JSONLD, NTRIPLES, PLAIN, RDFXML, TURTLE, Format, negotiate
@@ -35,7 +35,7 @@ from server.core.outline import home_outline
 from server.core.presentation import Row, shorten
 from server.core.resource_view import SourceText, page_terms, resource_page
 from server.core.see_also import ExternalLink, see_also
-from server.web.context import engine, serving_manifest, settings
+from server.web.context import engine, serving_manifest, serving_release, settings
 
 bp = Blueprint("pages", __name__)
 
@@ -178,9 +178,20 @@ def _read_lines(path: str, mtime_ns: int) -> tuple[str, ...]:
     return tuple(Path(path).read_text("utf-8").splitlines())
 
 
+def sources_folder() -> Path:
+    """Where the served build's source texts are: the release's own copy (what was built, so a page and its
+    cached copy never miss a text added later), else, for a store or engine without release files here, the
+    project's data/sources/ (and for a release made before builds carried their texts)."""
+    try:
+        carried = serving_release().sources_path
+    except Unavailable:
+        return settings().sources_dir
+    return carried if carried.is_dir() else settings().sources_dir
+
+
 def source_file(name: str) -> Path | None:
-    """The file of data/sources/ a `cdv:fichier` names, or None (never a path outside that folder)."""
-    joined = safe_join(str(settings().sources_dir), name)
+    """The source text a `cdv:fichier` names, or None (never a path outside the sources folder)."""
+    joined = safe_join(str(sources_folder()), name)
     return Path(joined) if joined and Path(joined).is_file() else None
 
 

@@ -45,7 +45,7 @@ _RESULT_FORMATS = {
 @bp.record_once
 def _load(state: BlueprintSetupState) -> None:
     """Read the library once, when the app is made: a broken query file stops the start, not a request."""
-    state.app.extensions["cdv.queries"] = load_library(state.app.config["CDV"].queries_dir)
+    state.app.extensions["cdv.queries"] = load_library(*state.app.config["CDV"].queries_dirs)
 
 
 def library() -> list[NamedQuery]:

@@ -55,7 +55,7 @@ def examples() -> list[Example]:
         from server.core.library import LibraryError, load_library
 
         try:
-            library = load_library(settings().queries_dir) if settings().queries_dir.is_dir() else []
+            library = load_library(*settings().queries_dirs)
         except LibraryError:
             current_app.logger.exception("the query library could not be read")
             library = []
