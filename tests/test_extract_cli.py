@@ -1,5 +1,6 @@
-"""`cdv extract`: a draft on success (exit 0, report on stderr), a plain message and exit 2 on bad input,
-never a traceback, and never a partial file."""
+"""`cdv extract`: a draft for anything that reads as a protocol (exit 0, a note on stderr for every line it
+could not place), a plain message and exit 2 only for what is no protocol at all (empty, binary, no axis and
+no measure), never a traceback, and never a partial file."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from rdflib.compare import isomorphic
 
 from server.cli.main import main
 from server.core.config import PROJECT_ROOT
-from server.extract import ExtractError, extract
+from server.extract import ExtractError, Extraction, extract
+from server.extract.segments import section_heading
+from server.extract.text import clean
 
 from .protocol_fixtures import FIXTURES_DIR
 
 ARGENVAL = FIXTURES_DIR / "argenval.txt"
 LE_QUESNOY = PROJECT_ROOT / "data" / "sources" / "protocole-le-quesnoy-2020-2022.txt"
 ID = "https://w3id.org/cdv/id/"
+CDV = rdflib.Namespace("https://w3id.org/cdv/ontology#")
 
 
 def _run(runner: CliRunner, *args: str) -> tuple[int, str, str]:
@@ -104,11 +108,6 @@ BAD_INPUTS = [
         "Madame,\nJe vous écris au sujet du marché.\nBien à vous.\n".encode(),
         "does not look like a protocol",
     ),
-    (
-        "truncated",
-        b"\n".join(LE_QUESNOY.read_bytes().split(b"\n")[:240]),
-        "the text looks truncated: it stops at line 240",
-    ),
     ("missing", None, "cannot read"),
 ]
 
@@ -146,6 +145,17 @@ def test_bad_input_is_a_plain_message_and_leaves_no_file(
 def test_bad_options_are_plain_messages(runner: CliRunner, args: list[str], message: str) -> None:
     code, stdout, stderr = _run(runner, str(ARGENVAL), *args)
     assert code == 2 and message in stderr and stdout == ""
+
+
+def test_a_truncated_text_gives_a_draft_and_says_where_it_stops(runner: CliRunner, tmp_path: Path) -> None:
+    source = _write(tmp_path / "truncated.txt", b"\n".join(LE_QUESNOY.read_bytes().split(b"\n")[:240]))
+    out = tmp_path / "draft.ttl"
+    code, stdout, stderr = _run(runner, str(source), "--territory", "le-quesnoy", "--out", str(out))
+    assert (code, stdout) == (0, "")
+    assert "line 240: no signatory found: the text may be truncated" in stderr
+    graph = rdflib.Graph().parse(out)
+    assert len(set(graph.subjects(rdflib.RDF.type, CDV.Mesure))) > 0
+    assert not set(graph.subjects(rdflib.RDF.type, CDV.Signature))
 
 
 def test_a_folder_is_not_a_protocol(runner: CliRunner, tmp_path: Path) -> None:
@@ -218,3 +228,29 @@ def test_any_text_gives_a_draft_or_a_plain_error(lines: list[str]) -> None:
     else:
         assert len(extraction.graph) > 0
         extraction.report.format()
+        assert _unaccounted(extraction, "\n".join(lines)) == []
+
+
+def _unaccounted(extraction: Extraction, raw: str) -> list[str]:
+    """Content lines that are in no passage of the draft, no note and no section heading."""
+    placed = {
+        n
+        for passage in extraction.graph.subjects(rdflib.RDF.type, CDV.Passage)
+        for n in range(
+            int(extraction.graph.value(passage, CDV.ligneDebut)),
+            int(extraction.graph.value(passage, CDV.ligneFin)) + 1,
+        )
+    }
+    placed |= {
+        n for note in extraction.report.notes for n in range(note.passage.first, note.passage.last + 1)
+    }
+    placed |= set(extraction.report.furniture) | set(extraction.report.footnotes)
+    return [
+        line.text for line in clean(raw).lines if line.number not in placed and not section_heading(line.text)
+    ]
+
+
+@pytest.mark.parametrize("path", [*sorted(FIXTURES_DIR.glob("*.txt")), LE_QUESNOY], ids=lambda p: p.stem)
+def test_every_line_of_a_protocol_is_placed_or_noted(path: Path) -> None:
+    extraction = extract(path.read_text("utf-8"), "x", source_file=path.name)
+    assert _unaccounted(extraction, path.read_text("utf-8")) == []

@@ -1,5 +1,6 @@
-"""The extractor on the fictitious protocols: each draft matches its expected graph, and the shapes report
-exactly the violations the text cannot avoid (the QPV's commune, not printed; "1.1" numbers, not integers).
+"""The extractor on the fictitious protocols, one per layout: each draft matches its expected graph, places
+every measure the text prints and every line, and the shapes report exactly the violation the text cannot
+avoid (the QPV's commune, never printed); with its curated enrichment, the draft conforms.
 
 Regenerate the expected graphs with `CDV_UPDATE_FIXTURES=1 .venv/bin/pytest tests/test_extract_fixtures.py`
 and review the diff: they are the reference, written once and read by a person.
@@ -21,6 +22,7 @@ from server.extract.files import turtle
 from .protocol_fixtures import FIXTURES, UPDATE_ENV, ProtocolFixture
 
 ID = "https://w3id.org/cdv/id/"
+CDV = rdflib.Namespace("https://w3id.org/cdv/ontology#")
 SHAPES, ONTOLOGY = PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology"
 
 
@@ -43,8 +45,15 @@ def test_extraction_matches_expected_graph(fixture: ProtocolFixture) -> None:
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.territory)
 def test_extraction_places_every_line(fixture: ProtocolFixture) -> None:
-    notes = [n for n in fixture.extract().report.notes if "signing place" not in n.reason]
-    assert notes == []
+    assert fixture.extract().report.notes == []
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.territory)
+def test_extraction_places_every_measure_printed(fixture: ProtocolFixture) -> None:
+    graph = fixture.extract().graph
+    measures = set(graph.subjects(rdflib.RDF.type, CDV.Mesure))
+    assert len(measures) == fixture.measures
+    assert sorted(int(graph.value(m, CDV.ordre)) for m in measures) == list(range(1, fixture.measures + 1))
 
 
 def _violations(paths: list[Path]) -> set[tuple[str, str]]:
@@ -59,7 +68,7 @@ def test_draft_fails_only_where_the_text_is_silent(fixture: ProtocolFixture, tmp
     assert _violations([draft]) == fixture.violations
 
 
-@pytest.mark.parametrize("fixture", [f for f in FIXTURES if f.publishable], ids=lambda f: f.territory)
+@pytest.mark.parametrize("fixture", [f for f in FIXTURES if f.enrichment.exists()], ids=lambda f: f.territory)
 def test_draft_with_enrichment_conforms(fixture: ProtocolFixture, tmp_path: Path) -> None:
     draft = tmp_path / "draft.ttl"
     draft.write_bytes(turtle(fixture.extract(), fixture.text.name))

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from server.extract.model import Passage
 from server.extract.names import organisation_slug, parse_person, slugify, split_civility, split_post
 from server.extract.pillars import guess_pillar
 from server.extract.references import read_references
@@ -306,9 +307,50 @@ def test_signatures_in_prose() -> None:
         ("Monsieur", "Paul DURAND", "Maire de Nulle-Part", 2, 3),
         ("Monsieur", "Hugo BERTIN", "Directeur de Pôle Emploi Orne", 3, 4),
     ]
-    assert [(n.passage.first, n.reason) for n in notes] == [
-        (1, "signing place and date: the model has no property for them yet")
+    assert notes == []
+
+
+def test_signatures_in_sentences_after_pour() -> None:
+    text = (
+        "Pour l’État, le Préfet de l’Elvin, Monsieur Arnaud VILLEMIN.\n"
+        "Pour la Commune de Roche, son Maire, Madame Hélène COSTARD.\n"
+        "Pour la Communauté de communes du Pays d’Elvin, son Président,\nMonsieur Gérard PELLOUX.\n"
+        "Une ligne sans signataire."
+    )
+    signatures, notes = read_signatures(_lines(text), clean(text).vocabulary)
+    assert [
+        (s.civility, s.name, s.post, s.organisation, s.passage, s.name_passage.first) for s in signatures
+    ] == [
+        ("Monsieur", "Arnaud VILLEMIN", "Préfet de l’Elvin", "État", Passage(1, 1), 1),
+        ("Madame", "Hélène COSTARD", "Maire", "Commune de Roche", Passage(2, 2), 2),
+        (
+            "Monsieur",
+            "Gérard PELLOUX",
+            "Président",
+            "Communauté de communes du Pays d’Elvin",
+            Passage(3, 4),
+            4,
+        ),
     ]
+    assert [(n.passage.first, n.reason.split(" (")[0]) for n in notes] == [(5, "not part of a signature")]
+
+
+def test_signatures_side_by_side_are_read_row_by_row() -> None:
+    text = (
+        "Le Préfet de la Vère                    Le Maire de Brémonval\n\n"
+        "Pierre-Yves LANGLOIS                    Odile MARCHETTI\n\n"
+        "La Directrice de la Caisse              Le Président de Vère\n"
+        "d’Allocations Familiales                Agglomération\n"
+        "Salomé N’DIAYE                          Thierry BONNARDEL"
+    )
+    signatures, notes = read_signatures(_lines(text), clean(text).vocabulary)
+    assert [(s.post, s.name, s.passage) for s in signatures] == [
+        ("Préfet de la Vère", "Pierre-Yves LANGLOIS", Passage(1, 3)),
+        ("Maire de Brémonval", "Odile MARCHETTI", Passage(1, 3)),
+        ("Directrice de la Caisse d’Allocations Familiales", "Salomé N’DIAYE", Passage(5, 7)),
+        ("Président de Vère Agglomération", "Thierry BONNARDEL", Passage(5, 7)),
+    ]
+    assert notes == []
 
 
 def test_signature_heading_without_a_name_is_reported() -> None:

@@ -69,6 +69,9 @@ V, W = "Violation", "Warning"
 INVALID = [
     ("avenant-sans-contrat", {("AvenantModifieShape", V)}),
     ("avenant-sans-quartier", {("AvenantQuartierShape", V)}),
+    ("avenant-deux-dates-de-signature", {("AvenantDateDeSignatureShape", V)}),
+    # a second place, and that one without @fr: both in the one shape of the place
+    ("avenant-lieu-de-signature-sans-langue", {("AvenantLieuDeSignatureShape", V)}),
     ("quartier-code-invalide", {("QuartierCodeShape", V)}),
     ("axe-pilier-inconnu", {("AxePilierShape", V)}),
     ("thematique-hors-axe", {("ThematiqueParentShape", V)}),
@@ -117,6 +120,16 @@ INVALID = [
     ("recommandation-organisme-public-sans-identifiant", {("IdentifiantOrganisationPubliqueShape", W)}),
     ("recommandation-siren-non-type", {("IdentifiantOrganisationPubliqueShape", W)}),
 ]
+
+
+@pytest.mark.parametrize("printed", ["3.1", "n°3", "1"])
+def test_a_measure_numbered_as_printed_without_an_integer_conforms(printed: str) -> None:
+    """A measure's printed number stays as printed (skos:notation); cdv:numero is optional."""
+    data = load([FIXTURES / "valid.ttl"])
+    measure = URIRef("https://w3id.org/cdv/id/val-d-exemple/avenant-2020-2022/mesure/3")
+    data.remove((measure, URIRef(CDV + "numero"), None))
+    data.set((measure, SKOS.notation, Literal(printed)))
+    assert results(data, our_shapes(), "rdfs") == set()
 
 
 def test_every_invalid_fixture_is_in_the_table() -> None:

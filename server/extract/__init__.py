@@ -2,9 +2,10 @@
 
 `extract(raw, territory)` runs the pure steps in order — clean the text (text.py), split it into top-level
 sections (segments.py), read the axes tree (structure.py), the title page and contributions (sections.py),
-the reference texts (references.py, dates.py) and the signatures (signatures.py, names.py), mint IRIs
-(mint.py, registry.py) and build the graph (graph.py) — and returns the graph with a report of what it could
-not place (report.py). files.py is the I/O edge the command line uses.
+the reference texts (references.py, dates.py), the signatures (signatures.py, columns.py, names.py) and the
+signing place and date (signing.py), mint IRIs (mint.py, registry.py) and build the graph (graph.py) — and
+returns the graph with a report of every line it could not place (report.py, coverage.py). Only a text that
+is no protocol at all (empty, binary, no axis and no measure) is refused. files.py is the I/O edge the command line uses.
 
 May use: core (vocabulary, RDF file reading). Never the web, the engine or a store.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph
 
+from server.extract.coverage import unplaced
 from server.extract.graph import build_graph
 from server.extract.mint import Minter
 from server.extract.model import Kind, Protocol
@@ -25,6 +27,7 @@ from server.extract.report import Report
 from server.extract.sections import avenant_label, contract_label, find_period, find_qpvs, read_contribution
 from server.extract.segments import CONTRIBUTION, SectionKind, SectionText, segment
 from server.extract.signatures import read_signatures
+from server.extract.signing import read_signing
 from server.extract.structure import build_tree, walk
 from server.extract.text import CleanText, Vocabulary, clean, join_lines, passage_of
 
@@ -83,6 +86,14 @@ def read_protocol(cleaned: CleanText, report: Report) -> Protocol:
     protocol.contract = contract_label(identification, title_lines, protocol.label)
     if identification:
         protocol.contract_passage = passage_of(identification)
+    if not protocol.signatures and cleaned.lines:
+        last = cleaned.lines[-1]
+        report.add(
+            passage_of([last]),
+            "no signatory found: the text may be truncated (expected signatures at the end of a protocol)",
+            last.text,
+        )
+    report.extend(unplaced(sections, protocol, report.notes))
     return protocol
 
 
@@ -122,21 +133,18 @@ def _read_section(
         signatures, notes = read_signatures(body, vocab)
         protocol.signatures.extend(signatures)
         report.extend(notes)
+        signing, notes = read_signing(section.lines)
+        protocol.signing = protocol.signing or signing
+        report.extend(notes)
 
 
-def check_complete(protocol: Protocol, cleaned: CleanText) -> None:
-    """ExtractError unless the text reads as a whole protocol: measures, then signatures at the end."""
+def check_protocol(protocol: Protocol) -> None:
+    """ExtractError when the text is no protocol at all: no axis and no measure. Anything else is drafted."""
     measures = [p for p in walk(protocol.axes) if p.kind == Kind.MEASURE]
     if not protocol.axes and not measures:
         raise ExtractError(
             'this text does not look like a protocol: no axis ("Axe 1 : …", "Pilier 2 \u2014", "Enjeu 3 :") '
             "and no numbered measure was found"
-        )
-    if not protocol.signatures:
-        last = cleaned.lines[-1]
-        raise ExtractError(
-            f"the text looks truncated: it stops at line {last.number} ({last.text[:60]!r}) before any "
-            "signature; a protocol ends with its signatories"
         )
 
 
@@ -149,7 +157,8 @@ def extract(
     registry: Registry | None = None,
     base_iri: str = DEFAULT_BASE,
 ) -> Extraction:
-    """Read the plain text of a protocol into a draft graph; ExtractError if it is not a whole protocol."""
+    """Read the plain text of a protocol into a draft graph, with a note for every line it could not place;
+    ExtractError only if it is no protocol at all (empty, or no axis and no measure)."""
     if not SLUG.match(territory):
         raise ExtractError(f"territory {territory!r} is not a slug (lower-case ASCII words joined by '-')")
     if document is not None and not SLUG.match(document):
@@ -161,7 +170,7 @@ def extract(
         [], [line.number for line in cleaned.furniture], [line.number for line in cleaned.footnotes]
     )
     protocol = read_protocol(cleaned, report)
-    check_complete(protocol, cleaned)
+    check_protocol(protocol)
     slug = document or (
         f"avenant-{protocol.period[0]}-{protocol.period[1]}" if protocol.period else "avenant"
     )

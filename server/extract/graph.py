@@ -17,10 +17,11 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SKOS, XS
 
 from server.core.vocab import DATA, prefixes
 from server.extract.mint import STATE, Minter, local_name
-from server.extract.model import Contribution, Kind, Part, Passage, Protocol, Reference, Signature
+from server.extract.model import Contribution, Kind, Part, Passage, Protocol, Reference, Signature, Signing
 from server.extract.names import STATE_POST
 from server.extract.pillars import guess_pillar
 from server.extract.report import Note
+from server.extract.structure import walk
 
 CDV = Namespace("https://w3id.org/cdv/ontology#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
@@ -113,6 +114,7 @@ def build_graph(protocol: Protocol, mint: Minter, source_file: str) -> tuple[Gra
     _references(builder, protocol.references)
     _contributions(builder, protocol.contributions)
     _signatures(builder, protocol.signatures)
+    _signing(builder, protocol.signing)
     return builder.graph, builder.notes
 
 
@@ -160,11 +162,25 @@ def _source_label(label: str) -> str:
     return f"Texte source : {label}"
 
 
+def measure_key(notation: str | None) -> str | None:
+    """The number in a measure's printed number, for its IRI: "n°6" → "6", "3.1" → "3.1"."""
+    match = re.search(r"\d+(?:\.\d+)*$", notation or "")
+    return match.group(0) if match else None
+
+
+def numbered_across(axes: Sequence[Part]) -> bool:
+    """Whether the measures' printed numbers number them across the document (each once), rather than
+    restarting in each objective ("1)", "2)", then "1)" again)."""
+    keys = [measure_key(p.notation) for p in walk(axes) if p.kind == Kind.MEASURE]
+    return all(keys) and len(set(keys)) == len(keys)
+
+
 def _structure(b: GraphBuilder, axes: Sequence[Part]) -> None:
     """Axes, thematics, objectives and measures, with their parents and shortcuts."""
     order = {kind: 0 for kind in Kind}
+    by_number = numbered_across(axes)
     for axis in axes:
-        _part(b, axis, b.mint.doc, {}, order)
+        _part(b, axis, b.mint.doc, {}, order, by_number)
 
 
 def _part(
@@ -173,12 +189,18 @@ def _part(
     parent: URIRef,
     ancestors: dict[Kind, URIRef],
     order: dict[Kind, int],
+    by_number: bool,
 ) -> None:
-    """One element and, depth first, its children."""
+    """One element and, depth first, its children. A measure's IRI is its number where the numbers run
+    across the document, else its rank; its printed number stays as printed (skos:notation), an integer
+    number across the document is also its cdv:numero."""
     order[part.kind] += 1
     rank = order[part.kind]
-    numbered = part.kind in (Kind.AXIS, Kind.MEASURE)
-    iri = b.mint.part(f"{part.kind.value}/{part.notation if numbered and part.notation else rank}")
+    if part.kind == Kind.MEASURE:
+        key = (measure_key(part.notation) if by_number else None) or str(rank)
+    else:
+        key = part.notation if part.kind == Kind.AXIS and part.notation else str(rank)
+    iri = b.mint.part(f"{part.kind.value}/{key}")
     cls = {
         Kind.AXIS: CDV.Axe,
         Kind.THEMATIC: CDV.Thematique,
@@ -191,10 +213,11 @@ def _part(
         if part.kind != Kind.OBJECTIVE or kind != Kind.OBJECTIVE:
             b.add(iri, (shortcuts[kind], ancestor))
     if part.kind == Kind.MEASURE:
-        b.add(iri, (RDFS.label, fr(f"Mesure {part.notation}")), (SKOS.notation, Literal(part.notation)))
+        printed = part.notation or str(rank)
+        b.add(iri, (RDFS.label, fr(f"Mesure {printed}")), (SKOS.notation, Literal(printed)))
         b.add(iri, (CDV.texte, fr(part.text)))
-        if part.notation and part.notation.isdigit():
-            b.add(iri, (CDV.numero, integer(int(part.notation))))
+        if by_number and key.isdigit():
+            b.add(iri, (CDV.numero, integer(int(key))))
     else:
         b.add(iri, (RDFS.label, fr(part.text)))
     if part.kind == Kind.AXIS:
@@ -206,7 +229,7 @@ def _part(
             b.notes.append(Note(part.passage, "no national pillar recognised for this axis", part.text))
     below = {**ancestors, part.kind: iri} if part.kind != Kind.MEASURE else ancestors
     for child in part.children:
-        _part(b, child, iri, below, order)
+        _part(b, child, iri, below, order, by_number)
 
 
 def _references(b: GraphBuilder, references: Sequence[Reference]) -> None:
@@ -269,7 +292,7 @@ def _signatures(b: GraphBuilder, signatures: Sequence[Signature]) -> None:
     for rank, signature in enumerate(signatures, start=1):
         iri = b.mint.part(f"signature/{rank}")
         person = b.mint.person(signature.given, signature.family)
-        post, organisation, parts = b.mint.post(signature.post)
+        post, organisation, parts = b.mint.post(signature.post, signature.organisation)
         b.element(iri, CDV.Signature, rank, b.mint.doc, signature.passage)
         b.add(iri, (RDFS.label, fr(signature.label)), (CDV.signataire, person), (CDV.poste, post))
         b.add(
@@ -292,3 +315,11 @@ def _signatures(b: GraphBuilder, signatures: Sequence[Signature]) -> None:
         b.add(post, (ORG.postIn, organisation))
         name = STATE if parts.state else parts.organisation or signature.post
         b.organisation(organisation, name, signature.post_passage)
+
+
+def _signing(b: GraphBuilder, signing: Signing | None) -> None:
+    """Where and when the avenant was signed, as printed, from the line that says so."""
+    if signing is None:
+        return
+    b.add(b.mint.doc, (CDV.lieuDeSignature, fr(signing.place)), (CDV.dateDeSignature, _date(signing.day)))
+    b.provenance(b.mint.doc, signing.passage)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from rdflib import URIRef
 
 from server.extract.model import Passage
-from server.extract.names import PostParts, organisation_slug, slugify, split_post
+from server.extract.names import PostParts, fold, organisation_slug, slugify, split_post
 from server.extract.registry import Registry
 
 STATE = "État"
@@ -74,15 +74,20 @@ class Minter:
         """The organisation of the État."""
         return self.organisation(STATE)
 
-    def post(self, printed: str) -> tuple[URIRef, URIRef | None, PostParts]:
-        """The post's IRI, its organisation's IRI (None when the text names none) and how it was split."""
+    def post(self, printed: str, named: str | None = None) -> tuple[URIRef, URIRef | None, PostParts]:
+        """The post's IRI, its organisation's IRI (None when the text names none) and how it was split;
+        `named` is the organisation a sentence names beside a bare post ("Pour X, son Président")."""
         parts = split_post(printed)
+        bare = bool(named) and not parts.state and parts.organisation is None
+        if named and bare:
+            state = fold(named) == fold(STATE)
+            parts = PostParts(printed, None if state else named, state=state)
         organisation = None
         if parts.state:
             organisation = self.state()
         elif parts.organisation:
             organisation = self.organisation(parts.organisation)
-        if found := self.registry.find(printed):
+        if not bare and (found := self.registry.find(printed)):
             return URIRef(found), organisation, parts
         if organisation is None:
             return self.id(f"poste/{slugify(printed)}"), None, parts

@@ -91,6 +91,16 @@ class Signature:
     passage: Passage
     post_passage: Passage
     name_passage: Passage
+    organisation: str | None = None  # the organisation a sentence names ("Pour la Commune de X, son Maire")
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Where and when the protocol was signed ("Fait à Argenval, le 12 mars 2019"), as printed."""
+
+    place: str
+    day: date | None
+    passage: Passage
 
 
 @dataclass
@@ -115,3 +125,4 @@ class Protocol:
     axes: list[Part] = field(default_factory=list)
     contributions: list[Contribution] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
+    signing: Signing | None = None

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from server.extract.columns import first_cell
 from server.extract.names import is_signature_heading, parse_person
 from server.extract.structure import AXIS, ends_sentence
 from server.extract.text import Line
@@ -50,8 +51,9 @@ SECTION_HEADINGS: tuple[tuple[SectionKind, re.Pattern[str]], ...] = tuple(
 CONTRIBUTION = re.compile(
     _PREFIX + r"contribution\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*(?P<org>\S.*?)" + _END, re.IGNORECASE
 )
-# "Fait à Argenval, le 12 mars 2019": the signing place and date open the signatures.
-SIGNED_AT = re.compile(r"^fait\s+[àa]\s+[A-ZÀ-ÖØ-Þ][^,]*,?\s+le\s+\S", re.IGNORECASE)
+# "Fait à Argenval, le 12 mars 2019" (or "…, en deux exemplaires, le …"): the signing place and date open
+# the signatures.
+SIGNED_AT = re.compile(r"^fait\s+[àa]\s+[A-ZÀ-ÖØ-Þ][^,]*(?:,[^,]*)?,?\s+le\s+\S", re.IGNORECASE)
 
 
 @dataclass
@@ -109,11 +111,13 @@ SIGNATURE_LOOKAHEAD = 4  # content lines between a signatory's heading and name
 
 def starts_signature_block(lines: Sequence[Line], index: int) -> bool:
     """Whether a signature block starts here: a civility heading, then a name within a few lines."""
-    if not is_signature_heading(lines[index].text) or parse_person(lines[index].text):
+    head = first_cell(lines[index])  # signatures printed side by side: the left column decides
+    if not is_signature_heading(head) or parse_person(head):
         return False
     for line in lines[index + 1 : index + 1 + SIGNATURE_LOOKAHEAD]:
-        if parse_person(line.text):
+        cell = first_cell(line)
+        if parse_person(cell):
             return True
-        if is_signature_heading(line.text) or ends_sentence(line.text):
+        if is_signature_heading(cell) or ends_sentence(cell):
             return False
     return False

@@ -1,7 +1,7 @@
 """Pure recognition of the axes → thematics → objectives → measures tree of a protocol's measures part.
 
-Two kinds of layout are read. Labelled ones say what each line is ("Axe 1 :", "Pilier 2 —", "Enjeu 3 :",
-"Thématique :", "Objectif 2 :", "Mesure 3 :", "Action n°3", "1.", "1)", "1.1"). Positional ones, like the
+Two kinds of layout are read. Labelled ones say what each line is ("Axe 1 :", "Pilier 2 —", "ENJEU 3 :",
+"Thématique :", "A. Santé", "Objectif 2 :", "Mesure 3 :", "Action n°3", "1.", "1)", "1.1"). Positional ones, like the
 national template, print thematics and objectives as bare lines: there a bare paragraph followed by a measure
 is an objective, and one followed by an objective is a thematic. A line continues the paragraph before it
 when that paragraph has not ended (no final full stop, or it ends on a word like "de" or "la") or when the
@@ -33,8 +33,13 @@ OBJECTIVE = re.compile(
     rf"{_NUMBER}(?P<num>\d+(?:\.\d+)*)?\s*[:.)\u2013\u2014-]\s*(?P<label>.*)$",
     re.IGNORECASE,
 )
+# Thematics lettered "A.", "B)" or "C -": one capital (never I, V or X, which number axes) and a separator.
+THEMATIC_LETTER = re.compile(
+    r"^(?P<num>[A-HJ-UWYZ])\s*(?:[.)]\s*|\s+[\u2013\u2014-]\s+)(?P<label>[A-ZÀ-ÖØ-Þ].*)$"
+)
+# The measure's number is kept as printed, "n°6" included.
 MEASURE_WORD = re.compile(
-    rf"^(?:mesure|action|engagement)\s*{_NUMBER}(?P<num>\d+(?:\.\d+)*)\s*(?:[:.)\u2013\u2014-]\s*|\s+|$)(?P<label>.*)$",
+    r"^(?:mesure|action|engagement)\s*(?P<num>(?:n\s*[°o]\s*)?\d+(?:\.\d+)*)\s*(?:[:.)\u2013\u2014-]\s*|\s+|$)(?P<label>.*)$",
     re.IGNORECASE,
 )
 MEASURE_DOTTED = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?P<label>\S.*)$")
@@ -93,6 +98,7 @@ def recognise(text: str) -> tuple[Kind, str | None, str] | None:
     for kind, pattern in (
         (Kind.AXIS, AXIS),
         (Kind.THEMATIC, THEMATIC),
+        (Kind.THEMATIC, THEMATIC_LETTER),
         (Kind.OBJECTIVE, OBJECTIVE),
         (Kind.MEASURE, MEASURE_WORD),
         (Kind.MEASURE, MEASURE_DOTTED),

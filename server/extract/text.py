@@ -38,10 +38,12 @@ MIN_TITLE_OVERLAP = 20  # characters a running title shares with the document ti
 
 @dataclass(frozen=True)
 class Line:
-    """A non-blank line of the source: its number in the original file and its whitespace-normalised text."""
+    """A non-blank line of the source: its number in the original file and its whitespace-normalised text
+    (`raw` keeps the spacing as printed, tabs expanded: columns side by side are told apart by it)."""
 
     number: int
     text: str
+    raw: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,11 @@ def is_page_number(text: str) -> bool:
 def clean(raw: str) -> CleanText:
     """The content lines of `raw`, without page numbers and running headers or footers."""
     raw_lines = split_lines(raw)
-    lines = [Line(n, normalise_space(t)) for n, t in enumerate(raw_lines, start=1) if normalise_space(t)]
+    lines = [
+        Line(n, normalise_space(t), t.replace("\f", " ").expandtabs(8).rstrip())
+        for n, t in enumerate(raw_lines, start=1)
+        if normalise_space(t)
+    ]
     breaks = {i for i, line in enumerate(lines) if is_page_number(line.text)}
     breaks |= {i for i, line in enumerate(lines) if "\f" in raw_lines[line.number - 1] and i not in breaks}
     furniture = {i for i in breaks if is_page_number(lines[i].text)} | _running_titles(lines, breaks)
