@@ -18,7 +18,7 @@ from server.engine.release import Release
 from server.web.app import create_app
 
 from .servers import LiveServer, run_engine, run_server
-from .virtuoso import run_virtuoso
+from .virtuoso import Place, run_virtuoso
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -93,10 +93,16 @@ def engine(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def virtuoso(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Debian's Virtuoso on loopback ports of its own, the build loaded by docs/deploy.md: its SPARQL URL."""
+def virtuoso_place(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Place]:
+    """Debian's Virtuoso on loopback ports of its own, the build loaded by docs/deploy.md."""
     with run_virtuoso(release, tmp_path_factory.mktemp("virtuoso")) as place:
-        yield place.endpoint
+        yield place
+
+
+@pytest.fixture(scope="session")
+def virtuoso(virtuoso_place: Place) -> str:
+    """The SPARQL URL of the test Virtuoso."""
+    return virtuoso_place.endpoint
 
 
 BACKENDS = ["embedded", "remote", "virtuoso"]
