@@ -18,6 +18,7 @@ from server.engine.release import Release
 from server.web.app import create_app
 
 from .servers import LiveServer, run_engine, run_server
+from .virtuoso import Place, run_virtuoso
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -30,7 +31,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         marker = item.get_closest_marker("embedded_only")
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if marker is not None and params.get("app") == "remote":
+        if marker is not None and params.get("app") in ENGINES:
             item.add_marker(pytest.mark.skip(reason="embedded engine only: " + marker.kwargs["reason"]))
     if config.getoption("--run-slow"):
         return
@@ -91,16 +92,31 @@ def engine(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield url
 
 
-BACKENDS = ["embedded", "remote"]
+@pytest.fixture(scope="session")
+def virtuoso_place(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Place]:
+    """Debian's Virtuoso on loopback ports of its own, the build loaded by docs/deploy.md."""
+    with run_virtuoso(release, tmp_path_factory.mktemp("virtuoso")) as place:
+        yield place
+
+
+@pytest.fixture(scope="session")
+def virtuoso(virtuoso_place: Place) -> str:
+    """The SPARQL URL of the test Virtuoso."""
+    return virtuoso_place.endpoint
+
+
+BACKENDS = ["embedded", "remote", "virtuoso"]
+ENGINES = {"remote": "engine", "virtuoso": "virtuoso"}  # the backend → the fixture of its engine's URL
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request: pytest.FixtureRequest, settings: Settings) -> Flask:
-    """The app over each backend: the embedded store, and the same build in a remote Oxigraph server."""
-    if request.param == "remote":
-        settings = replace(settings, endpoint=request.getfixturevalue("engine"))
+    """The app over each backend: the embedded store, and the same build in Oxigraph server and Virtuoso."""
+    if request.param in ENGINES:
+        settings = replace(settings, endpoint=request.getfixturevalue(ENGINES[request.param]))
     application = create_app(settings)
     application.testing = True
+    application.config["CDV_BACKEND"] = request.param  # for the few checks where an engine differs
     return application
 
 

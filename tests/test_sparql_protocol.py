@@ -11,7 +11,7 @@ import io
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import product
 from pathlib import Path
 
@@ -306,14 +306,17 @@ def test_default_and_named_graph_parameters_replace_the_dataset(
     assert count(client, method, GRAPHS, [("default-graph-uri", first)]) == []
 
 
-def test_from_in_the_query_is_honoured(client: FlaskClient, release: Release) -> None:
+def test_from_in_the_query_is_honoured(app: Flask, client: FlaskClient, release: Release) -> None:
     sizes = graph_sizes(release)
     first = sorted(sizes)[0]
     query = f"SELECT (COUNT(*) AS ?n) FROM <{first}> WHERE {{ ?s ?p ?o }}"
     assert count(client, "GET", query, []) == [str(sizes[first])]
     named = f"SELECT DISTINCT ?g FROM NAMED <{first}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
     assert count(client, "GET", named, []) == [first]
-    # the protocol's parameters win over the query's FROM (SPARQL 1.1 Protocol §2.1.4)
+    # the protocol's parameters win over the query's FROM (SPARQL 1.1 Protocol §2.1.4); Virtuoso merges the two
+    # instead (docs/deploy.md, what stays different)
+    if app.config["CDV_BACKEND"] == "virtuoso":
+        return
     other = sorted(sizes)[1]
     assert count(client, "GET", query, [("default-graph-uri", other)]) == [str(sizes[other])]
 
@@ -366,7 +369,6 @@ ERROR_CASES = [
     ("syntax error", "GET", {"query_string": {"query": "SELECT * WHERE { ?s ?p }"}}, 400, "1:"),
     ("syntax error line 2", "GET", {"query_string": {"query": "SELECT *\nWHERE { ?s ?p }"}}, 400, "2:"),
     ("not sparql", "GET", {"query_string": {"query": "hello"}}, 400, "syntax error"),
-    ("relative IRI", "GET", {"query_string": {"query": "ASK { <x> ?p ?o }"}}, 400, "syntax error"),
     ("update parameter", "GET", {"query_string": {"update": "CLEAR ALL"}}, 403, "read-only"),
     ("update form", "POST", {"data": {"update": "CLEAR ALL"}}, 403, "read-only"),
     (
@@ -595,13 +597,48 @@ def test_a_large_result_is_streamed_whole(app: Flask, client: FlaskClient, relea
         headers={"Accept": "text/csv"},
     )
     assert response.status_code == 200
-    assert "Content-Length" not in response.headers  # chunked: streamed as the child sends it
+    if app.config["CDV"].endpoint is None:  # a remote engine's answer is read whole, then written
+        assert "Content-Length" not in response.headers  # chunked: streamed as the child sends it
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     quads = ox.Store.read_only(str(release.store_path))
     assert rows[0] == ["s", "p", "o"]
     assert len(rows) - 1 == len(quads)
     expected = {(csv_term(q.subject), q.predicate.value, csv_term(q.object)) for q in quads}
+    if app.config["CDV_BACKEND"] == "virtuoso":  # Virtuoso labels blank nodes anew when it loads a file
+        bag = [(csv_term(q.subject), q.predicate.value, csv_term(q.object)) for q in quads]
+        assert sorted(map(unlabelled, rows[1:])) == sorted(map(unlabelled, bag))
+        return
     assert {tuple(r) for r in rows[1:]} == expected
+
+
+def unlabelled(row: Sequence[str]) -> tuple[str, ...]:
+    """A CSV row with every blank-node label reduced to `_:`."""
+    return tuple("_:" if value.startswith("_:") else value for value in row)
+
+
+RELATIVE_CASES = [
+    ("construct", "CONSTRUCT { <s> <p> 1 } WHERE {}", "<http://localhost/s> <http://localhost/p> 1 ."),
+    ("select", "SELECT ?x WHERE { BIND(<x> AS ?x) }", "<http://localhost/x>"),
+    (
+        "own base",
+        "BASE <http://example.org/a/> SELECT ?x WHERE { BIND(<x> AS ?x) }",
+        "<http://example.org/a/x>",
+    ),
+    ("relative base", "BASE <dir/> SELECT ?x WHERE { BIND(<x> AS ?x) }", "<http://localhost/dir/x>"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), [c[1:] for c in RELATIVE_CASES], ids=[c[0] for c in RELATIVE_CASES]
+)
+def test_relative_iris_resolve_against_the_endpoint_url(
+    client: FlaskClient, query: str, expected: str
+) -> None:
+    """A W3C protocol test (CONSTRUCT { <s> <p> 1 }): relative IRIs resolve against the URL of /sparql."""
+    accept = "text/turtle" if query.startswith("CONSTRUCT") else "text/tab-separated-values"
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert expected in response.get_data(as_text=True)
 
 
 def test_a_small_result_has_a_length_and_no_build_validators(client: FlaskClient) -> None:

@@ -45,6 +45,7 @@ class Job:
     graph_type: str | None  # for CONSTRUCT and DESCRIBE
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    base_iri: str | None = None  # what relative IRIs in the query resolve against: the endpoint's URL
     budget: float = 0.0  # seconds left when the job is handed to a child (set by the pool)
 
 
@@ -86,7 +87,9 @@ def start(store: ox.Store, job: Job) -> tuple[str, str, Any]:
     """
     inspection = guard.inspect(job.query)
     try:
-        result = store.query(job.query, **dataset_options(job, inspection.names_dataset))
+        result = store.query(
+            job.query, base_iri=job.base_iri, **dataset_options(job, inspection.names_dataset)
+        )
     except SyntaxError as err:
         if guard.is_update(job.query):
             raise guard.QueryRefused(guard.UPDATE_REFUSED) from None

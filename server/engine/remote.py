@@ -2,8 +2,15 @@
 
 Queries go to the engine by the SPARQL 1.1 Protocol (POST, form-encoded) with `requests`, one pooled
 session per thread. Answers come back as the types the embedded store gives (pyoxigraph QuerySolutions,
-QueryBoolean, triples), parsed by pyoxigraph, so every page and API works the same on both. The engine must
-query the union of its named graphs as its default graph, like the embedded store (see docs/deploy.md).
+QueryBoolean, triples), read by pyoxigraph to the last row before anyone sees them (an odd answer is a 503
+here, never an error half-way through a page), so every page and API works the same on both. Blank-node
+labels any engine writes (Virtuoso's `nodeID://b1`) are accepted. An answer the engine cut at its row cap
+(Virtuoso's `X-SPARQL-MaxRows`) is a 503 saying so, never passed on as if whole.
+
+Every query sees the build's graphs and only them: when the query names no dataset of its own, the build's
+graphs (read from its metadata graph) are sent as its dataset (`default-graph-uri`, `named-graph-uri`), so an
+engine's own graphs (Virtuoso's virtrdf, DAV, OWL graphs) never leak into answers. An engine loaded without
+the metadata graph is queried as it is (its union default graph, see docs/deploy.md).
 
 The build the engine holds is read from its metadata graph (`owl:versionInfo` of the metadata graph, written
 by `cdv build`), cached for REFRESH seconds so a reloaded engine is noticed; the files of that build (dumps,
@@ -12,6 +19,9 @@ catalogue, shapes) are served from the local release folder with the same build 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,7 +35,7 @@ from server.core import sparql_rewrite as rewrite
 from server.core.backend import QueryResult, Term
 from server.core.config import Settings
 from server.core.errors import ClientError, DomainError, NotFound, Unavailable
-from server.core.vocab import OWL_VERSION_INFO
+from server.core.vocab import NAMESPACES, OWL_VERSION_INFO
 from server.engine.executor import QueryTimeout
 from server.engine.release import RELEASES, Release, read_release
 
@@ -35,6 +45,14 @@ UNVERSIONED = "unversioned"  # build id of an engine whose metadata graph names 
 ERROR_CHARS = 2000
 RESULTS_TYPE = "application/sparql-results+json"
 GRAPH_TYPE = "application/n-triples"
+# What to ask an engine that refuses (406) the format we prefer: every format pyoxigraph reads.
+FALLBACK_TYPES = (
+    "application/sparql-results+json, application/n-triples, application/sparql-results+xml;q=0.9, "
+    "text/turtle;q=0.9, application/rdf+xml;q=0.8, application/n-quads;q=0.8, text/tab-separated-values;q=0.5, "
+    "*/*;q=0.1"
+)
+MAX_ROWS_HEADER = "X-SPARQL-MaxRows"  # Virtuoso: the answer was cut at its ResultSetMaxRows
+BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 
 
 class EngineUnavailable(Unavailable):
@@ -43,6 +61,14 @@ class EngineUnavailable(Unavailable):
 
 class EngineRefused(ClientError):
     """The engine refused the query (4xx): its message is passed on."""
+
+
+class EngineNotAcceptable(EngineRefused):
+    """The engine has no answer in the format asked for (406): ask for another one."""
+
+
+class EngineCapped(Unavailable):
+    """The engine cut its answer at its row cap: passing it on would be a silent truncation."""
 
 
 class RemoteTriples:
@@ -85,9 +111,12 @@ class RemoteStore:
         self.timeout = timeout
         self.build_dir = build_dir
         self.metadata_graph = graph_base + "metadata"
+        self.no_graph = graph_base + "none"  # a graph name no build has: an empty list of graphs
+        # the whole knowledge graph: its void:subsets are the graphs
+        self.whole_graph = graph_base.rstrip("/")
         self.query_count = 0
         self._local = threading.local()
-        self._build: tuple[float, str] | None = None  # (read at, build id)
+        self._build: tuple[float, str, tuple[str, ...]] | None = None  # (read at, build id, its graphs)
 
     # --- HTTP --------------------------------------------------------------------------------------------
 
@@ -117,13 +146,39 @@ class RemoteStore:
                 f"the SPARQL engine at {self.endpoint} cannot be reached ({type(err).__name__}). "
                 "Try again later."
             ) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500:  # Virtuoso's cost-based refusal is a 500 with its reason
             raise EngineUnavailable(
                 f"the SPARQL engine failed (HTTP {response.status_code}): {engine_message(response)}"
             )
+        if response.status_code == 406:
+            raise EngineNotAcceptable(f"the SPARQL engine has no answer in {accept}")
         if response.status_code >= 400:
             raise EngineRefused(f"the SPARQL engine refused the query: {engine_message(response)}")
+        check_not_capped(response)
         return response
+
+    def ask(
+        self, fields: list[tuple[str, str]], accept: str, timeout: float, stream: bool = False
+    ) -> requests.Response:
+        """Send a protocol request in the format we prefer, or in any format when the engine refuses it."""
+        try:
+            return self.post(fields, accept, timeout, stream)
+        except EngineNotAcceptable:
+            return self.post(fields, FALLBACK_TYPES, timeout, stream)
+
+    def dataset(
+        self, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
+    ) -> tuple[Sequence[str] | None, Sequence[str] | None]:
+        """The dataset to send: the one a query names, else the build's graphs (none when unknown).
+
+        A dataset with a default graph and no named graph (or the reverse) has the other list empty (SPARQL
+        1.1 Protocol §2.1.4), which the protocol cannot send and Virtuoso reads as "all graphs": the empty
+        list is sent as a graph that exists nowhere.
+        """
+        if default_graphs or named_graphs:
+            return list(default_graphs or ()) or [self.no_graph], list(named_graphs or ()) or [self.no_graph]
+        graphs = self.graphs
+        return (graphs, graphs) if graphs else (None, None)
 
     def timed_out(self) -> str:
         """The message of a query over the time limit (the embedded executor's words)."""
@@ -152,30 +207,46 @@ class RemoteStore:
         """Send a query (not counted in query_count: the server's own bookkeeping goes through here)."""
         form = rewrite.query_form(text)
         accept = GRAPH_TYPE if form in ("construct", "describe") else RESULTS_TYPE
-        response = self.post(protocol_fields(text, default_graphs, named_graphs), accept, self.timeout)
+        default_graphs, named_graphs = self.dataset(default_graphs, named_graphs)
+        response = self.ask(protocol_fields(text, default_graphs, named_graphs), accept, self.timeout)
         return parse_answer(response.content, response.headers.get("Content-Type", accept))
 
     def triple_count(self) -> int:
-        """Number of quads in the engine (all named graphs)."""
+        """Number of quads of the build in the engine (all its named graphs)."""
         rows = self._run("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(next(iter(rows))["n"].value)  # type: ignore[index, arg-type]
 
     @property
     def build_id(self) -> str:
         """The build the engine holds, read from its metadata graph at most every REFRESH seconds."""
+        return self._read_build()[1]
+
+    @property
+    def graphs(self) -> tuple[str, ...]:
+        """The named graphs of the build the engine holds (none when it has no metadata graph)."""
+        return self._read_build()[2]
+
+    def _read_build(self) -> tuple[float, str, tuple[str, ...]]:
         now = time.monotonic()
         if self._build is None or now - self._build[0] > REFRESH:
-            self._build = (now, self._read_build_id())
-        return self._build[1]
+            self._build = (now, *self._read_build_id())
+        return self._build
 
-    def _read_build_id(self) -> str:
-        graph = ox.NamedNode(self.metadata_graph)
+    def _read_build_id(self) -> tuple[str, tuple[str, ...]]:
+        """The build id and graphs of the metadata graph: the graph itself and the whole graph's subsets."""
+        graph, whole = ox.NamedNode(self.metadata_graph), ox.NamedNode(self.whole_graph)
         rows = self._run(
-            f"SELECT ?id WHERE {{ GRAPH {graph} {{ {graph} <{OWL_VERSION_INFO}> ?id }} }} LIMIT 1"
+            f"SELECT ?id ?part WHERE {{ GRAPH {graph} {{ {graph} <{OWL_VERSION_INFO}> ?id "
+            f"OPTIONAL {{ {whole} <{NAMESPACES['void']}subset> ?part }} }} }}",
+            [self.metadata_graph],
+            [self.metadata_graph],
         )
+        build_id, graphs = UNVERSIONED, {self.metadata_graph}
         for row in rows:  # type: ignore[union-attr]
-            return str(row["id"].value)  # type: ignore[index]
-        return UNVERSIONED
+            build_id = str(row["id"].value)  # type: ignore[index]
+            if row["part"] is not None:  # type: ignore[index]
+                graphs.add(str(row["part"].value))  # type: ignore[index]
+        return build_id, (tuple(sorted(graphs)) if build_id != UNVERSIONED else ())
 
     # --- local files of the same build -------------------------------------------------------------------
 
@@ -199,18 +270,59 @@ class RemoteStore:
             return None
 
 
+def check_not_capped(response: requests.Response) -> None:
+    """EngineCapped when the engine says it cut the answer at its row cap."""
+    cap = response.headers.get(MAX_ROWS_HEADER)
+    if cap is not None:
+        response.close()
+        raise EngineCapped(
+            f"the SPARQL engine cut its answer at {cap} rows (its result row cap): ask for fewer rows "
+            "(LIMIT, OFFSET) or raise the engine's cap (docs/deploy.md)."
+        )
+
+
+def blank_label(label: str) -> str:
+    """A blank-node label pyoxigraph accepts: the engine's own when valid, else one derived from it."""
+    if BLANK_LABEL.fullmatch(label):
+        return label
+    return "b" + hashlib.sha256(label.encode("utf-8")).hexdigest()[:32]
+
+
+def portable_json(body: bytes) -> bytes:
+    """SPARQL JSON results with every blank-node label made valid (Virtuoso writes `nodeID://b1`)."""
+    if b'"bnode"' not in body:
+        return body
+    answer = json.loads(body)
+    for row in answer.get("results", {}).get("bindings", ()):
+        for term in row.values():
+            if isinstance(term, dict) and term.get("type") == "bnode":
+                term["value"] = blank_label(str(term.get("value", "")))
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+
+
 def parse_answer(body: bytes, content_type: str) -> QueryResult:
-    """Parse an engine's answer by its media type, into pyoxigraph's result types."""
+    """Read an engine's answer whole by its media type, into pyoxigraph's result types; 503 when unreadable.
+
+    Solutions are read to the last row here, then given as a fresh reader of the same bytes: pyoxigraph
+    reads rows lazily, and a bad row found while a page iterates would be an error no one could answer.
+    """
     media_type = content_type.split(";", 1)[0].strip().lower()
     results_format = ox.QueryResultsFormat.from_media_type(media_type)
     try:
         if results_format is not None:
-            return ox.parse_query_results(body, format=results_format)
+            if results_format == ox.QueryResultsFormat.JSON:
+                body = portable_json(body)
+            result = ox.parse_query_results(body, format=results_format)
+            if isinstance(result, ox.QuerySolutions):
+                for _ in result:
+                    pass
+                return ox.parse_query_results(body, format=results_format)
+            return result
         rdf_format = ox.RdfFormat.from_media_type(media_type)
         if rdf_format is None:
             raise EngineUnavailable(f"the SPARQL engine answered in an unexpected media type: {media_type!r}")
         return RemoteTriples([quad.triple for quad in ox.parse(body, format=rdf_format)])  # type: ignore[return-value]
-    except SyntaxError as err:
+    except (SyntaxError, ValueError) as err:
         raise EngineUnavailable(f"the SPARQL engine's answer could not be read: {err}") from None
 
 

@@ -1,16 +1,21 @@
 """The /sparql executor of a remote engine: user queries checked here, run there, their bytes streamed back.
 
 The same rules as the embedded executor: the guard refuses SERVICE and update text first (the engine never
-sees them), the answer is in the negotiated format (the engine is asked for it; an engine that answers
-another format is transcoded by pyoxigraph), and the time limit holds: a query whose first bytes are not
-back in time answers 503, a stream still running at the deadline is cut. The engine may keep computing a
-query we stopped waiting for: give it its own time limit too (docs/deploy.md).
+sees them), and the time limit holds: an answer not back in time is a 503. The client gets the embedded
+mode's answer, byte for byte in the format it negotiated: the engine is asked for SPARQL JSON results or
+N-Triples (any format it has, when it refuses those), its answer is read whole by pyoxigraph and written by
+the same serialisers as the embedded mode (engines' own CSV, TSV and JSON-LD writers differ: line ends,
+header names, brackets, language tags). Relative IRIs resolve against the endpoint's URL, not the engine's.
+The engine may keep computing a query we stopped waiting for: give it its own time limit too
+(docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 import requests
@@ -18,10 +23,11 @@ import requests
 from server.core import sparql_formats as formats
 from server.core import sparql_guard as guard
 from server.core import sparql_rewrite as rewrite
-from server.core.errors import DomainError
-from server.engine.executor import QueryTimeout, Result, StreamAborted
+from server.engine.executor import QueryTimeout, Result
 from server.engine.query_process import CHUNK_BYTES, Job, Unacceptable, error_text
 from server.engine.remote import (
+    GRAPH_TYPE,
+    RESULTS_TYPE,
     EngineRefused,
     EngineUnavailable,
     RemoteStore,
@@ -42,24 +48,36 @@ FORMS = {
 }
 
 
-def engine_media_type(form: str, media_type: str) -> str:
-    """The canonical media type of the serialiser our negotiation chose (e.g. text/plain → TSV)."""
-    return formats.serialiser(form, media_type).media_type.split(";", 1)[0]
-
-
 def accept_header(form: str | None, job: Job) -> str:
     """What to ask the engine for; Unacceptable when the client accepts no format of a known form."""
     if form is not None:
         media_type = job.graph_type if form == formats.GRAPH else job.result_type
         if media_type is None:
             raise Unacceptable(form)
-        return engine_media_type(form, media_type)
-    wanted = [
-        engine_media_type(f, t)
-        for f, t in ((formats.SOLUTIONS, job.result_type), (formats.GRAPH, job.graph_type))
-        if t is not None
-    ]
+        return GRAPH_TYPE if form == formats.GRAPH else RESULTS_TYPE
+    wanted = [RESULTS_TYPE] * (job.result_type is not None) + [GRAPH_TYPE] * (job.graph_type is not None)
     return ", ".join(wanted)
+
+
+# The first BASE of a prologue (after comments, other BASE and PREFIX declarations): its IRI.
+FIRST_BASE = re.compile(
+    r"\A(?:\s+|#[^\n]*(?:\n|\Z)|PREFIX\s*[^\s:]*:\s*<[^>]*>)*BASE\s*<([^>]*)>", re.IGNORECASE
+)
+
+
+def with_base(query: str, base_iri: str | None) -> str:
+    """The query with the endpoint's URL as its base: a BASE of its own made absolute, else one put first.
+
+    Engines resolve relative IRIs against their own URL. Virtuoso refuses a second BASE, so a query's own
+    BASE is resolved here (RFC 3986, urljoin) rather than preceded by ours.
+    """
+    if not base_iri:
+        return query
+    own = FIRST_BASE.match(query)
+    if own is None:
+        return f"BASE {ox.NamedNode(base_iri)}\n{query}"
+    absolute = ox.NamedNode(urljoin(base_iri, own[1]))
+    return query[: own.start(1) - 1] + str(absolute) + query[own.end(1) + 1 :]
 
 
 def answer_form(form: str | None, result: object) -> str:
@@ -71,7 +89,7 @@ def answer_form(form: str | None, result: object) -> str:
     return formats.GRAPH if isinstance(result, RemoteTriples) else formats.SOLUTIONS
 
 
-def check_syntax(query: str) -> None:
+def check_syntax(query: str, base_iri: str | None = None) -> None:
     """Refuse what the embedded store refuses, with its words: deep nesting, syntax errors, update text.
 
     Engines differ on the edges of the grammar (Oxigraph server resolves relative IRIs against its own
@@ -84,20 +102,20 @@ def check_syntax(query: str) -> None:
             f"{MAX_NESTING} levels."
         )
     try:
-        _SYNTAX_STORE.query(rewrite.without_ask(query))
+        _SYNTAX_STORE.query(rewrite.without_ask(query), base_iri=base_iri)
     except SyntaxError as err:
         if guard.is_update(query):
             raise guard.QueryRefused(guard.UPDATE_REFUSED) from None
-        raise guard.QuerySyntaxError(f"query syntax error: {_original_error(query, err)}") from None
+        raise guard.QuerySyntaxError(f"query syntax error: {_original_error(query, err, base_iri)}") from None
     except (OSError, RuntimeError, ValueError):
         pass  # not a syntax error: the engine decides
 
 
-def _original_error(query: str, err: SyntaxError) -> str:
+def _original_error(query: str, err: SyntaxError, base_iri: str | None) -> str:
     """The parse error of the query as written (positions of an ASK query before its rewriting)."""
     if rewrite.without_ask(query) != query:
         try:
-            _SYNTAX_STORE.query(query)
+            _SYNTAX_STORE.query(query, base_iri=base_iri)
         except SyntaxError as original:
             return error_text(original)
         except (OSError, RuntimeError, ValueError):
@@ -116,9 +134,9 @@ class RemoteExecutor:
         """Nothing to stop: sessions close with their threads."""
 
     def run(self, job: Job, deadline: float) -> Result:
-        """Check the query, send it, and return its answer whole or as a stream; ClientError otherwise."""
+        """Check the query, send it, and return its answer in the negotiated format; ClientError otherwise."""
         inspection = guard.inspect(job.query)  # 403 for SERVICE before anything leaves the server
-        check_syntax(job.query)
+        check_syntax(job.query, job.base_iri)
         keyword = rewrite.query_form(job.query)
         form = FORMS.get(keyword) if keyword else None
         accept = accept_header(form, job)
@@ -128,40 +146,31 @@ class RemoteExecutor:
             # §2.1.4): a compliant engine answers the same, and Oxigraph server, which ignores FROM in union
             # default graph mode, answers what the query asks.
             default_graphs, named_graphs = guard.query_dataset(job.query) or ((), ())
-        fields = protocol_fields(job.query, default_graphs or None, named_graphs or None)
+        default, named = self.store.dataset(default_graphs, named_graphs)
+        fields = protocol_fields(with_base(job.query, job.base_iri), default, named)
         try:
-            response = self.store.post(fields, accept, deadline - time.monotonic(), stream=True)
+            response = self.store.ask(fields, accept, deadline - time.monotonic(), stream=True)
         except EngineRefused:
             if guard.is_update(job.query):
                 raise guard.QueryRefused(guard.UPDATE_REFUSED) from None
             raise
-        return self._answer(response, form, accept, job, deadline)
+        return self._answer(response, form, job, deadline)
 
-    def _answer(
-        self, response: requests.Response, form: str | None, accept: str, job: Job, deadline: float
-    ) -> Result:
-        """The engine's answer as a Result: passed through when in the format asked, transcoded otherwise."""
+    def _answer(self, response: requests.Response, form: str | None, job: Job, deadline: float) -> Result:
+        """The engine's answer read by pyoxigraph and written in the negotiated format by our serialisers."""
         content_type = response.headers.get("Content-Type", "")
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        if form is not None and media_type == accept:
-            return self._pass_through(response, form, deadline)
         result = parse_answer(b"".join(self._chunks(response, deadline)), content_type)
         form = answer_form(form, result)
         wanted = job.graph_type if form == formats.GRAPH else job.result_type
         if wanted is None:
             raise Unacceptable(form)
-        body = result.serialize(format=formats.serialiser(form, wanted))  # type: ignore[union-attr, call-arg]
+        try:
+            body = result.serialize(format=formats.serialiser(form, wanted))  # type: ignore[union-attr, call-arg]
+        except (SyntaxError, ValueError) as err:  # e.g. a quoted triple where the format has none
+            raise EngineUnavailable(
+                f"the SPARQL engine's answer cannot be written as {wanted}: {err}"
+            ) from None
         return Result(form, body=body)
-
-    def _pass_through(self, response: requests.Response, form: str, deadline: float) -> Result:
-        """The engine's bytes: whole when they fit in one chunk, else streamed under the deadline."""
-        chunks = self._chunks(response, deadline)
-        head = bytearray()
-        for chunk in chunks:  # before the response begins, errors keep their status (503)
-            head += chunk
-            if len(head) >= self.chunk_bytes:
-                return Result(form, chunks=_streamed(bytes(head), chunks))
-        return Result(form, body=bytes(head))
 
     def _chunks(self, response: requests.Response, deadline: float) -> Iterator[bytes]:
         """The body's pieces; QueryTimeout at the deadline, EngineUnavailable when the engine drops."""
@@ -176,12 +185,3 @@ class RemoteExecutor:
             raise EngineUnavailable(f"the SPARQL engine's answer broke off: {type(err).__name__}") from None
         finally:
             response.close()
-
-
-def _streamed(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    """The rest of a response already begun: an error now can only cut the connection."""
-    yield head
-    try:
-        yield from rest
-    except DomainError as err:
-        raise StreamAborted(f"results stopped: {err.message}") from None

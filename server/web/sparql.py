@@ -191,6 +191,7 @@ def endpoint() -> Response:
         _media_type(chosen[formats.GRAPH]),
         protocol.default_graphs,
         protocol.named_graphs,
+        base_iri=endpoint_url(),
     )
     started = time.monotonic()
     try:
