@@ -19,6 +19,7 @@ from server.core.config import PROJECT_ROOT, load_settings
 from server.core.vocab import OWL_VERSION_INFO
 from server.engine.release import Release, current_release
 
+from .documents import copy_document
 from .rdf_parse import parse_graph, parse_quads
 
 
@@ -186,12 +187,7 @@ def two_documents(tmp_path_factory: pytest.TempPathFactory) -> Release:
     for path in (PROJECT_ROOT / "shapes").glob("dcat-ap*.ttl"):
         shutil.copy(path, root / "shapes")
     source = next(p for p in sorted((root / "data").glob("*/*")) if p.is_dir() and p.parent.name != "sources")
-    territory, document = source.parent.name, source.name
-    copy = root / "data" / "autreville" / document
-    copy.mkdir(parents=True)
-    for path in source.glob("*.ttl"):
-        text = path.read_text("utf-8").replace(f"/id/{territory}/", "/id/autreville/")
-        (copy / path.name).write_text(text, "utf-8")
+    copy_document(source, root / "data" / "autreville" / source.name, "autreville")
     build(load_settings({"project_root": root, "build_dir": root / "build"}))
     return current_release(root / "build")
 

@@ -32,6 +32,7 @@ from server.web.app import create_app
 from server.web.serve import published_target
 from server.web.system import BUILD_HEADER
 
+from .documents import copy_document
 from .load import COUNT_MEASURES, DOC, Call, LoadReport, children, count_of, run_load
 from .servers import run_server
 
@@ -120,12 +121,8 @@ def data_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's data plus a copy of the Le Quesnoy document as another territory (its own IRIs)."""
     root = tmp_path_factory.mktemp("data-b")
     shutil.copytree(PROJECT_ROOT / "data", root / "data")
-    copy = root / "data" / "le-quesnoy-bis"
-    shutil.copytree(PROJECT_ROOT / "data" / "le-quesnoy", copy)
-    for file in copy.rglob("*.ttl"):
-        file.write_text(
-            file.read_text("utf-8").replace("cdv/id/le-quesnoy/", "cdv/id/le-quesnoy-bis/"), "utf-8"
-        )
+    for document in (PROJECT_ROOT / "data" / "le-quesnoy").iterdir():
+        copy_document(document, root / "data" / "le-quesnoy-bis" / document.name, "le-quesnoy-bis")
     return root / "data"
 
 
