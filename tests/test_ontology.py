@@ -101,6 +101,9 @@ STANDARD_TERMS = {
         "heldBy",
         "unitOf",
         "subOrganizationOf",
+        "hasUnit",
+        "hasSubOrganization",
+        "classification",
         "identifier",
     },
     "http://xmlns.com/foaf/0.1/": {
@@ -145,7 +148,7 @@ EXTERNAL_RESOURCES = {
     "http://www.iana.org/assignments/media-types/text/plain",
     "http://tools.ietf.org/rfc/rfc5147",
     "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
-    "https://w3id.org/cdv/ontology/0.2.0",  # the ontology's version IRI
+    "https://w3id.org/cdv/ontology/0.3.0",  # the ontology's version IRI
 }
 # The links to the national registers (owl:sameAs, skos:exactMatch, rdfs:seeAlso) point outside the project:
 # their targets are checked, with the page that shows each, in tests/test_external_links.py.
@@ -247,8 +250,8 @@ def test_cdv_class_is_aligned_to_a_standard_class(term: URIRef) -> None:
                 Literal("Contrats de ville ontology", lang="en"),
             },
         ),
-        (OWL.versionIRI, {URIRef("https://w3id.org/cdv/ontology/0.2.0")}),
-        (OWL.versionInfo, {Literal("0.2.0")}),
+        (OWL.versionIRI, {URIRef("https://w3id.org/cdv/ontology/0.3.0")}),
+        (OWL.versionInfo, {Literal("0.3.0")}),
         (DCTERMS.license, {URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")}),
         (DCTERMS.created, {Literal("2026-11-25", datatype=XSD.date)}),
         (DCTERMS.modified, {Literal("2026-12-02", datatype=XSD.date)}),
@@ -272,7 +275,11 @@ def test_ontology_header_describes_and_credits(predicate: URIRef) -> None:
 
 @pytest.mark.parametrize(
     ("scheme", "size"),
-    [("https://w3id.org/cdv/id/concept/pilier", 3), ("https://w3id.org/cdv/id/concept/type-de-texte", 16)],
+    [
+        ("https://w3id.org/cdv/id/concept/pilier", 3),
+        ("https://w3id.org/cdv/id/concept/type-de-texte", 16),
+        ("https://w3id.org/cdv/id/concept/categorie-d-acteur", 1),
+    ],
 )
 def test_concept_schemes_are_complete_and_bilingual(scheme: str, size: int) -> None:
     graph = ontology()
