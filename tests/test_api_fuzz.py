@@ -53,6 +53,6 @@ def test_api_answers_as_documented(
         response = case.call_and_validate(timeout=30, excluded_checks=[positive_data_acceptance])
         assert response.status_code in (200, 400), response.text
         if response.status_code == 400:
-            assert response.text.startswith(f"search text {SEARCHED[path]!r}: "), response.text
+            assert response.text.startswith(f"texte recherché {SEARCHED[path]!r} : "), response.text
 
     check()

@@ -99,12 +99,25 @@ def test_split_civility(heading: str, civility: str | None, post: str) -> None:
             None,
             True,
         ),
-        (
+        (  # a procureur signs for the parquet of the tribunal judiciaire of the seat printed after the post
             "Procureure de la République d’Avesnes-sur-Helpe",
-            "Procureure de la République d’Avesnes-sur-Helpe",
-            None,
-            True,
+            "Procureure de la République",
+            "Parquet du tribunal judiciaire d’Avesnes-sur-Helpe",
+            False,
         ),
+        (
+            "Procureur de la République près le tribunal judiciaire de Lille",
+            "Procureur de la République",
+            "Parquet du tribunal judiciaire de Lille",
+            False,
+        ),
+        (
+            "Procureur de la République près le Tribunal de Grande Instance d’Arras",
+            "Procureur de la République",
+            "Parquet du tribunal judiciaire d’Arras",
+            False,
+        ),
+        ("Procureur de la République", "Procureur de la République", None, True),  # no seat: the État
         (
             "Sous-Préfète chargée de la politique de la ville",
             "Sous-Préfète chargée de la politique de la ville",

@@ -101,6 +101,9 @@ STANDARD_TERMS = {
         "heldBy",
         "unitOf",
         "subOrganizationOf",
+        "hasUnit",
+        "hasSubOrganization",
+        "classification",
         "identifier",
     },
     "http://xmlns.com/foaf/0.1/": {
@@ -276,7 +279,11 @@ def test_ontology_header_describes_and_credits(predicate: URIRef) -> None:
 
 @pytest.mark.parametrize(
     ("scheme", "size"),
-    [("https://w3id.org/cdv/id/concept/pilier", 3), ("https://w3id.org/cdv/id/concept/type-de-texte", 16)],
+    [
+        ("https://w3id.org/cdv/id/concept/pilier", 3),
+        ("https://w3id.org/cdv/id/concept/type-de-texte", 16),
+        ("https://w3id.org/cdv/id/concept/categorie-d-acteur", 1),
+    ],
 )
 def test_concept_schemes_are_complete_and_bilingual(scheme: str, size: int) -> None:
     graph = ontology()

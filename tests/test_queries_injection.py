@@ -134,7 +134,7 @@ def test_any_string_over_http_answers_the_index_measures_or_a_400(client: FlaskC
     response = client.get("/api/queries/search-measures", query_string={"texte": needle})
     assert response.status_code in {200, 400}, response.get_data(as_text=True)
     if response.status_code == 400:
-        assert response.get_data(as_text=True).startswith("search text 'texte': ")
+        assert response.get_data(as_text=True).startswith("texte recherché 'texte' : ")
         return
     rows = response.get_json()
     assert all(r["texte"] == needle for r in rows)

@@ -24,6 +24,7 @@ from server.engine.release import Release
 from server.engine.store import EmbeddedStore
 
 from .source_text import MONTHS, Printed, elements, source_lines, structure
+from .test_search import stem
 
 LIBRARY = load_library(PROJECT_ROOT / "queries")
 DOC = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022"
@@ -367,10 +368,11 @@ def words(text: str) -> list[str]:
 
 
 def holds(text: str, needle: str) -> bool:
-    """Whether every word of `needle` is a word of `text`, a hyphenated or elided word's parts in a row."""
-    tokens = words(text)
+    """Whether every word of `needle` is a word of `text`, a hyphenated or elided word's parts in a row, word
+    and needle compared by their French stems as the search index does ("ecole" holds in "écoles")."""
+    tokens = [stem(w) for w in words(text)]
     for part in needle.split():
-        seq = words(part)
+        seq = [stem(w) for w in words(part)]
         if not any(tokens[i : i + len(seq)] == seq for i in range(len(tokens))):
             return False
     return True

@@ -2,8 +2,9 @@
 search named query answered from the same index.
 
 Expected hits come from an oracle written here, independently of the index: every text literal of the
-store, folded (lower case, no accents, ligatures spelled out) and cut into words; a word matches a word, a
-phrase a run of words, `secur*` any word that starts so.
+store, folded (lower case, no accents, ligatures spelled out) and cut into words; a word matches a word with
+the same French stem (Snowball, then a final s or x dropped: issue #17, "ecole" finds "écoles"), a phrase a
+run of such words, `secur*` any word that starts so as written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 import pytest
+import snowballstemmer
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -50,13 +52,24 @@ def words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", folded(text))
 
 
+FRENCH = snowballstemmer.stemmer("french")
+
+
+def stem(word: str) -> str:
+    """The stem a folded word is matched by: Snowball's French stem without a final plural s or x."""
+    s = FRENCH.stemWord(word) or word
+    return s[:-1] if len(s) > 2 and s[-1] in "sx" else s
+
+
 def holds(text: str, q: str) -> bool:
-    """Whether `text` matches every term of the search `q` (words, "phrases", prefix*)."""
+    """Whether `text` matches every term of the search `q` (words, "phrases" by their stems, prefix*)."""
     tokens = words(text)
+    stems = [stem(w) for w in tokens]
     for phrase, star, word in re.findall(r'"([^"]*)"(\*?)|(\S+)', q):
         part, prefix = (phrase, star == "*") if not word else (word.rstrip("*"), word.endswith("*"))
-        seq = words(part)
-        if not any(_matches(tokens[i : i + len(seq)], seq, prefix) for i in range(len(tokens))):
+        seq = words(part) if prefix else [stem(w) for w in words(part)]
+        within = tokens if prefix else stems
+        if not any(_matches(within[i : i + len(seq)], seq, prefix) for i in range(len(within))):
             return False
     return True
 
@@ -115,51 +128,54 @@ def all_hits(client: FlaskClient, q: str, **params: str) -> list[str]:
 @pytest.mark.parametrize(
     ("q", "match"),
     [
-        ("santé", '"santé"'),
-        ("  Santé   ÉCOLE ", '"Santé" AND "ÉCOLE"'),
-        ("secur*", '"secur"*'),
-        ('"accès aux droits"', '"accès aux droits"'),
-        ('"accès aux dr"*', '"accès aux dr"*'),
-        ("l'école", '"l\'école"'),
-        ("cœur", '"coeur"'),
-        ("NEAR(a b)", '"NEAR(a" AND "b)"'),  # FTS5 syntax is only ever text inside a string
-        ("col:santé", '"col:santé"'),
-        ("or", '"or"'),  # the French word; only the upper-case operator is refused
+        ("santé", 'S : "sant"'),  # words and phrases: their French stems, in the stem columns
+        ("  Santé   ÉCOLE ", 'S : "sant" AND S : "ecol"'),
+        ("écoles", 'S : "ecol"'),
+        ("emplois", 'S : "emploi"'),
+        ("secur*", 'W : "secur"*'),  # prefixes: the words as written
+        ('"accès aux droits"', 'S : "acce au droit"'),
+        ('"accès aux dr"*', 'W : "accès aux dr"*'),
+        ("l'école", 'S : "l\'ecol"'),
+        ("cœur", 'S : "coeur"'),
+        ("NEAR(a b)", 'S : "near(a" AND S : "b)"'),  # FTS5 syntax is only ever text inside a string
+        ("col:santé", 'S : "col:sant"'),
+        ("or", 'S : "or"'),  # the French word; only the upper-case operator is refused
     ],
 )
 def test_search_text_becomes_quoted_fts_strings(q: str, match: str) -> None:
-    assert parse_search(q).match == match
+    columns = {"S :": "{slabel skinds sbody} :", "W :": "{label kinds body} :"}
+    assert parse_search(q).match == re.sub(r"\b[SW] :", lambda m: columns[m.group()], match)
 
 
 @pytest.mark.parametrize(
     ("q", "message"),
     [
-        (None, "empty"),
-        ("", "empty"),
-        ("   ", "empty"),
-        ('"accès aux', "unbalanced quote"),
-        ('santé "', "unbalanced quote"),
-        ('""', "empty phrase"),
-        ('" "', "empty phrase"),
-        ("a*", "prefix 'a*' is too short"),
-        ("*", "no letter or digit"),
-        ("sec*ur", "'*' in the middle"),
-        ("secur**", "'*' in the middle"),
-        ('"acc*s"', "'*' inside the phrase"),
-        ("santé OR école", "'OR' is not an operator"),
-        ("NOT santé", "'NOT' is not an operator"),
-        ("- + ()", "no letter or digit"),
-        ("’", "no letter or digit"),
-        ("x" * 201, "201 characters long; at most 200"),
-        (" ".join(["mot"] * 17), "17 terms; at most 16"),
-        ("santé\x00", "control character"),
+        (None, "vide"),
+        ("", "vide"),
+        ("   ", "vide"),
+        ('"accès aux', "guillemet non refermé"),
+        ('santé "', "guillemet non refermé"),
+        ('""', "expression vide"),
+        ('" "', "expression vide"),
+        ("a*", "le préfixe 'a*' est trop court"),
+        ("*", "ni lettre ni chiffre"),
+        ("sec*ur", "'*' au milieu"),
+        ("secur**", "'*' au milieu"),
+        ('"acc*s"', "'*' dans l’expression"),
+        ("santé OR école", "'OR' n’est pas un opérateur"),
+        ("NOT santé", "'NOT' n’est pas un opérateur"),
+        ("- + ()", "ni lettre ni chiffre"),
+        ("’", "ni lettre ni chiffre"),
+        ("x" * 201, "201 caractères ; au plus 200"),
+        (" ".join(["mot"] * 17), "17 termes ; au plus 16"),
+        ("santé\x00", "caractère de contrôle"),
     ],
 )
 def test_bad_search_texts_are_refused_with_a_precise_message(q: str | None, message: str) -> None:
     with pytest.raises(SearchSyntaxError) as err:
         parse_search(q)
     assert http_status(err.value) == 400
-    assert err.value.message.startswith("search text 'q': ")
+    assert err.value.message.startswith("texte recherché 'q' : ")
     assert message in err.value.message
 
 
@@ -191,7 +207,7 @@ def test_the_index_is_in_the_release_and_names_its_build(release: Release) -> No
     index = SearchIndex(release.path / FILENAME)
     assert index.build_id == release.build_id
     assert index.types()[MESURE].count == 32
-    assert index.types()[MESURE].label == "mesure"
+    assert index.types()[MESURE].label == "Mesure"
 
 
 def test_cdv_build_writes_the_index(runner: CliRunner, tmp_path: Path) -> None:
@@ -261,7 +277,8 @@ def test_an_accented_query_finds_unaccented_text_and_the_reverse(
 def test_prefix(client: FlaskClient, texts: dict[str, str], q: str) -> None:
     hits = set(all_hits(client, q))
     assert hits == expected(texts, q)
-    assert hits > set(all_hits(client, q.rstrip("*").strip('"'))) or q.startswith('"')
+    # A prefix finds at least what the bare word finds (which matches by its stem: "sant" finds "santé").
+    assert hits >= set(all_hits(client, q.rstrip("*").strip('"'))) or q.startswith('"')
 
 
 @pytest.mark.parametrize(
@@ -308,10 +325,12 @@ def test_json_hit_shape(client: FlaskClient) -> None:
     body = search(client, "permis de conduire")
     assert body["q"] == "permis de conduire" and body["page"] == 1 and body["page_size"] == 20
     hit = body["results"][0]
-    assert set(hit) == {"iri", "url", "label", "label_marks", "types", "snippet", "snippet_marks", "score"}
+    assert set(hit) == {
+        "iri", "url", "label", "label_marks", "types", "snippet", "snippet_marks", "score", "place"
+    }  # fmt: skip
     assert hit["url"] == "http://localhost/" + hit["iri"].removeprefix("https://w3id.org/cdv/")
     for start, end in hit["snippet_marks"]:
-        assert folded(hit["snippet"][start:end]) in {"permis", "de", "conduire"}
+        assert stem(folded(hit["snippet"][start:end])) in {stem(w) for w in ("permis", "de", "conduire")}
 
 
 def test_paging(client: FlaskClient) -> None:
@@ -327,17 +346,17 @@ def test_paging(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("q=", "search text 'q': empty"),
-        ("q=+++&type=cdv:Mesure", "search text 'q': empty"),
-        ("q=%22acc%C3%A8s", "unbalanced quote"),
-        ("q=OR", "'OR' is not an operator"),
-        ("q=" + "x" * 201, "201 characters long"),
-        ("q=sant%C3%A9&page=0", "page must be a whole number from 1 to 50"),
-        ("q=sant%C3%A9&page=x", "page must be a whole number"),
-        ("q=sant%C3%A9&page=51", "page must be a whole number"),
-        ("q=sant%C3%A9&type=cdv:Nope", "unknown type 'cdv:Nope'; the indexed types are: cdv:Acteur"),
-        ("q=a&q=b", "parameter 'q' is given 2 times"),
-        ("q=%E2%80%99+-", "no letter or digit"),
+        ("q=", "texte recherché 'q' : vide"),
+        ("q=+++&type=cdv:Mesure", "texte recherché 'q' : vide"),
+        ("q=%22acc%C3%A8s", "guillemet non refermé"),
+        ("q=OR", "'OR' n’est pas un opérateur"),
+        ("q=" + "x" * 201, "201 caractères"),
+        ("q=sant%C3%A9&page=0", "la page est un nombre entier de 1 à 50"),
+        ("q=sant%C3%A9&page=x", "la page est un nombre entier"),
+        ("q=sant%C3%A9&page=51", "la page est un nombre entier"),
+        ("q=sant%C3%A9&type=cdv:Nope", "type inconnu 'cdv:Nope' ; les types indexés sont : cdv:Acteur"),
+        ("q=a&q=b", "le paramètre 'q' est donné 2 fois"),
+        ("q=%E2%80%99+-", "ni lettre ni chiffre"),
     ],
 )
 @pytest.mark.parametrize("accept", [JSON_ACCEPT, HTML_ACCEPT])
@@ -382,7 +401,7 @@ def test_without_q_a_browser_gets_the_form_and_a_program_a_400(client: FlaskClie
     assert 'id="search-q" name="q"' in response.get_data(as_text=True)
     response = client.get("/search", headers=JSON_ACCEPT)
     assert response.status_code == 400
-    assert response.get_data(as_text=True).startswith("search text 'q': empty")
+    assert response.get_data(as_text=True).startswith("texte recherché 'q' : vide")
 
 
 # --- escaping: a literal that holds markup ---------------------------------------------------------------
@@ -502,7 +521,8 @@ def test_the_search_works_without_javascript(client: FlaskClient) -> None:
     assert {i.get("name") for i in refine["inputs"]} == {"q", "type"}
     filtered = client.get("/search?q=sant%C3%A9&type=cdv%3AMesure", headers=HTML_ACCEPT)
     assert filtered.status_code == 200
-    assert "4 résultats de type mesure" in filtered.get_data(as_text=True)
+    total = search(client, "santé", type="cdv:Mesure")["total"]
+    assert total > 1 and f"{total} résultats de type Mesure" in filtered.get_data(as_text=True)
 
 
 # --- the named query answers from the same index -----------------------------------------------------
@@ -545,7 +565,7 @@ def test_named_query_returns_the_measures_of_the_index(
 def test_named_query_refuses_a_malformed_search_text(client: FlaskClient) -> None:
     response = client.get("/api/queries/search-measures", query_string={"texte": '"santé'})
     assert response.status_code == 400
-    assert response.get_data(as_text=True).startswith("search text 'texte': unbalanced quote")
+    assert response.get_data(as_text=True).startswith("texte recherché 'texte' : guillemet non refermé")
 
 
 def test_openapi_says_the_named_query_uses_the_index(client: FlaskClient) -> None:
@@ -585,3 +605,99 @@ def test_bad_engine_lines_stop_the_library(engine: str, match: str, message: str
     assert parse_query(
         "q", ENGINE_QUERY.format(engine="search texte mesure cdv:Mesure", match=MATCH_LINES)
     ).engine
+
+
+# --- search in French (issue #17) ------------------------------------------------------------------------
+
+DOC = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022"
+
+
+@pytest.mark.parametrize(
+    ("q", "finds"),
+    [
+        ("ecole", f"{DOC}/mesure/16"),  # "écoles" (mesure 16): no accent, no plural in the query
+        ("ecoles", f"{DOC}/mesure/14"),  # "l’école maternelle": a plural query finds the singular
+        ("emploi", f"{DOC}/mesure/28"),  # "emplois francs"
+        ("bailleur", "https://w3id.org/cdv/id/le-quesnoy/acteur/bailleurs-sociaux"),
+        ("sociale", "https://w3id.org/cdv/id/le-quesnoy/acteur/bailleurs-sociaux"),  # "sociaux"
+    ],
+)
+def test_accents_and_plurals_do_not_matter(
+    client: FlaskClient, texts: dict[str, str], q: str, finds: str
+) -> None:
+    hits = set(all_hits(client, q))
+    assert finds in hits
+    assert hits == expected(texts, q)
+
+
+def test_the_stems_of_a_text_keep_its_tokens_in_place() -> None:
+    from server.core.search_syntax import stem_text
+
+    text = "Les écoles primaires, l’emploi — Cœur d’étoile 2020-2022 ; QP059043"
+    assert stem_text(text) == "le ecol primair, l’emploi — coeur d’etoil 2020-2022 ; qp059043"
+    assert len(words(stem_text(text))) == len(words(text))
+
+
+def test_filters_name_types_in_french(client: FlaskClient) -> None:
+    facets = {f["curie"]: f["label"] for f in search(client, "organisation*")["facets"]}
+    types = {f["curie"]: f["label"] for f in search(client, "le")["facets"]} | facets
+    assert types["cpov:PublicOrganisation"] == "Organisation publique"
+    assert types["eli:LegalResource"] == "Texte juridique"
+    assert types["cdv:Mesure"] == "Mesure"
+    page = client.get("/search", query_string={"q": "emploi"}, headers=HTML_ACCEPT).get_data(as_text=True)
+    options = re.findall(r"<option value=\"([^\"]*)\"[^>]*>([^<]*)</option>", page)
+    assert len(options) > 20
+    assert all(":" not in label for _value, label in options), options  # no CURIE left: owl:Class is "Classe"
+    assert ("owl:Class", "Classe (19)") in options
+
+
+@pytest.mark.parametrize(
+    ("q", "iri", "place"),
+    [
+        (
+            "ecoles",
+            f"{DOC}/mesure/16",
+            "Axe 1 · Cohésion sociale \u203a Réussite éducative \u203a Objectif : Accompagner les parents dans leurs",
+        ),
+        (
+            "addictions",
+            f"{DOC}/contribution/ars-hauts-de-france/liste/1/2",
+            "Contribution : Agence Régionale de Santé",
+        ),
+        (
+            "parentale",
+            f"{DOC}/contribution/caf-du-nord/liste/1/2",
+            "Contribution : Caisse d’Allocations Familiales",
+        ),
+    ],
+)
+def test_a_hit_says_where_it_is(client: FlaskClient, q: str, iri: str, place: str) -> None:
+    hit = next(h for h in search(client, q)["results"] if h["iri"] == iri)
+    assert hit["place"].startswith(place), hit["place"]
+    page = client.get("/search", query_string={"q": q}, headers=HTML_ACCEPT).get_data(as_text=True)
+    assert "Dans : " + place in page.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("q", ["sant*", "jeunes", "emploi", "logement", "partenaires"])
+def test_a_snippet_is_a_marked_passage_never_a_bare_number(client: FlaskClient, q: str) -> None:
+    for hit in all_results(client, q):
+        assert hit["snippet"] == "" or hit["snippet_marks"], hit
+        assert not re.fullmatch(r"[\d.]+", hit["snippet"]), hit
+
+
+def test_result_counts_in_french_singular_and_plural(client: FlaskClient) -> None:
+    def summary(q: str) -> str:
+        page = client.get("/search", query_string={"q": q}, headers=HTML_ACCEPT).get_data(as_text=True)
+        return " ".join(re.search(r'<p class="summary" role="status">(.*?)</p>', page, re.S)[1].split())
+
+    assert summary("zzyzzx").startswith("0 résultat pour")
+    assert summary("qp059043").startswith(f"{search(client, 'qp059043')['total']} résultat")
+    assert search(client, "gressier")["total"] == 1  # Cécile GRESSIER, the person
+    assert summary("gressier").startswith("1 résultat pour")
+    assert summary("santé").startswith(f"{search(client, 'santé')['total']} résultats pour")
+
+
+def test_errors_on_the_page_are_in_french(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": '"accès'}, headers=HTML_ACCEPT).get_data(as_text=True)
+    assert "Recherche impossible" in page and "guillemet non refermé" in page
+    assert "unbalanced" not in page and "empty" not in page

@@ -723,7 +723,11 @@ SIGNATORIES = [
         "Guislain CAMBIER",
         "Communauté de Communes du Pays de Mormal",
     ),
-    ("Madame la Procureure de la République d’Avesnes-sur-Helpe", "Cécile GRESSIER", "État"),
+    (
+        "Madame la Procureure de la République d’Avesnes-sur-Helpe",
+        "Cécile GRESSIER",
+        "Parquet du tribunal judiciaire d’Avesnes-sur-Helpe",  # her own body, not the préfet's État
+    ),
     ("Madame la Rectrice de l’Académie de Lille", "Valérie CABUIL", "Académie de Lille"),
     (
         "Madame la Directrice Régionale de la Caisse des Dépôts et Consignations des Hauts-de-France",

@@ -215,7 +215,13 @@ def build(
         )
         published.update(recorded_figures(staging / rel.STORE, settings))
         index = staging / SEARCH_INDEX  # the full-text index, read-only beside the store
-        build_index_from_store(staging / rel.STORE, index, [settings.graph_base + "metadata"], build_id)
+        build_index_from_store(
+            staging / rel.STORE,
+            index,
+            [settings.graph_base + "metadata"],
+            build_id,
+            settings.ontology_iri + "#",
+        )
         manifest = {
             "build_id": build_id,
             "content_hash": digest,

@@ -1,9 +1,11 @@
 """Pure: the user's search syntax → a safe SQLite FTS5 MATCH expression, and snippets with marked ranges.
 
 The syntax is small on purpose: words must all match (AND), `"…"` is a phrase, a trailing `*` searches a
-prefix (`secur*`, `"accès aux dr"*`). Case and accents never matter (the index's tokenizer folds them).
-Every term is sent to FTS5 as a double-quoted string, so nothing a user types is ever read as FTS5
-syntax (`OR`, `NEAR`, `col:`, `^`, parentheses): the expression is built, never passed through.
+prefix (`secur*`, `"accès aux dr"*`). Case and accents never matter (the index's tokenizer folds them), nor
+do French plurals and endings: words and phrases are matched by their stems (Snowball's French stemmer, at
+index and query time: "ecole" finds "écoles"), prefixes by the words as written. Every term is sent to FTS5
+as a double-quoted string, so nothing a user types is ever read as FTS5 syntax (`OR`, `NEAR`, `col:`, `^`,
+parentheses): the expression is built, never passed through. Messages are in French, as the site is.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import groupby
 
+import snowballstemmer
 from markupsafe import Markup, escape
 
 from server.core.errors import ClientError
@@ -20,7 +24,13 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
 MIN_PREFIX_CHARS = 2  # `a*` would match most of the index: too broad to rank, and slow at national scale
 OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
-HINT = 'words must all match; "…" for a phrase; * at the end of a word for a prefix, as in secur*'
+HINT = (
+    'tous les mots doivent figurer ; "…" pour une expression ; * en fin de mot pour un préfixe, comme secur*'
+)
+# The index's columns: each text as written (prefixes match there) and as stems (words and phrases do).
+WORD_COLUMNS = "{label kinds body}"
+STEM_COLUMNS = "{slabel skinds sbody}"
+_FRENCH = snowballstemmer.stemmer("french")
 
 # Private markers for FTS5 snippet()/highlight(): control characters, which the index never holds
 # (index_text replaces them with spaces), so a marker in the output can only be one FTS5 put there.
@@ -53,8 +63,35 @@ class SearchQuery:
 
     @property
     def match(self) -> str:
-        """The FTS5 MATCH expression: quoted strings only, joined by AND."""
+        """The FTS5 MATCH expression: quoted strings only, each limited to its columns, joined by AND."""
         return " AND ".join(_fts_string(t) for t in self.terms)
+
+
+def fold(word: str) -> str:
+    """Lower case, accents and ligatures removed: what the stemmer is given, so "ecoles" and "écoles" agree."""
+    decomposed = unicodedata.normalize("NFD", word.lower().translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem_word(word: str) -> str:
+    """The French stem of one word: folded, stemmed by Snowball, then a final plural s or x dropped.
+
+    Snowball keeps the s of "emplois" and the x of "jeux" (it cannot tell them from "bois" or "prix"); for
+    search, conflating those few words costs less than missing every plural in -ois, -ais, -eux.
+    """
+    stem = _FRENCH.stemWord(fold(word)) or fold(word)
+    return stem[:-1] if len(stem) > 2 and stem[-1] in "sx" else stem
+
+
+def stem_text(text: str) -> str:
+    """Every token of `text` (a run of the characters FTS5 keeps, is_token_char) replaced by its stem and
+    everything between tokens kept: one token for one token, at the same position, so FTS5's snippets over
+    the stems mark the right words of the text as written."""
+    return "".join(
+        (stem_word(run) or run) if is_token else run
+        for is_token, chars in groupby(text, key=is_token_char)
+        for run in ["".join(chars)]
+    )
 
 
 def clean_text(text: str) -> str:
@@ -82,8 +119,9 @@ def _searchable(text: str) -> int:
 
 
 def _fts_string(term: Term) -> str:
-    quoted = '"' + index_text(term.text).replace('"', '""') + '"'
-    return quoted + "*" if term.prefix else quoted
+    if term.prefix:
+        return f'{WORD_COLUMNS} : "' + index_text(term.text).replace('"', '""') + '"*'
+    return f'{STEM_COLUMNS} : "' + stem_text(index_text(term.text)).replace('"', '""') + '"'
 
 
 def parse_search(raw: str | None, name: str = "q") -> SearchQuery:
@@ -91,22 +129,22 @@ def parse_search(raw: str | None, name: str = "q") -> SearchQuery:
     try:
         return _parse(raw)
     except SearchSyntaxError as err:
-        raise SearchSyntaxError(f"search text {name!r}: {err.message}") from None
+        raise SearchSyntaxError(f"texte recherché {name!r} : {err.message}") from None
 
 
 def _parse(raw: str | None) -> SearchQuery:
     text = (raw or "").strip()
     if not text:
-        raise SearchSyntaxError(f"empty; {HINT}")
+        raise SearchSyntaxError(f"vide ; {HINT}")
     if len(text) > MAX_QUERY_CHARS:
-        raise SearchSyntaxError(f"{len(text)} characters long; at most {MAX_QUERY_CHARS}")
+        raise SearchSyntaxError(f"{len(text)} caractères ; au plus {MAX_QUERY_CHARS}")
     if _CONTROL.search(text):
-        raise SearchSyntaxError("holds a control character")
+        raise SearchSyntaxError("contient un caractère de contrôle")
     if text.count('"') % 2:
-        raise SearchSyntaxError(f'unbalanced quote: a phrase opens with " and closes with "; {HINT}')
+        raise SearchSyntaxError(f'guillemet non refermé : une expression s’ouvre et se ferme par " ; {HINT}')
     terms = [_term(match) for match in re.finditer(r'"([^"]*)"(\*?)|([^\s"]+)', text)]
     if len(terms) > MAX_TERMS:
-        raise SearchSyntaxError(f"{len(terms)} terms; at most {MAX_TERMS}")
+        raise SearchSyntaxError(f"{len(terms)} termes ; au plus {MAX_TERMS}")
     return SearchQuery(text, tuple(terms))
 
 
@@ -115,26 +153,28 @@ def _term(match: re.Match[str]) -> Term:
     if match[3] is None:
         phrase, prefix = match[1], match[2] == "*"
         if not phrase.strip():
-            raise SearchSyntaxError(f"empty phrase {match[0]!r}; {HINT}")
+            raise SearchSyntaxError(f"expression vide {match[0]!r} ; {HINT}")
         if "*" in phrase:
-            raise SearchSyntaxError(f"'*' inside the phrase {match[0]!r}: put it after the closing quote")
+            raise SearchSyntaxError(
+                f"'*' dans l’expression {match[0]!r} : placez-le après le guillemet fermant"
+            )
         return _checked(Term(phrase.strip(), phrase=True, prefix=prefix), match[0])
     word = match[3]
     if word.upper() == word and word in OPERATORS:
-        raise SearchSyntaxError(f"{word!r} is not an operator here: {HINT}")
+        raise SearchSyntaxError(f"{word!r} n’est pas un opérateur ici : {HINT}")
     body, prefix = (word[:-1], True) if word.endswith("*") else (word, False)
     if "*" in body:
-        raise SearchSyntaxError(f"'*' in the middle of {word!r}: only at the end of a word, for a prefix")
+        raise SearchSyntaxError(f"'*' au milieu de {word!r} : seulement en fin de mot, pour un préfixe")
     return _checked(Term(body, prefix=prefix), word)
 
 
 def _checked(term: Term, shown: str) -> Term:
     """Refuse terms without a letter or digit (stray operators) and prefixes too short to rank."""
     if not _searchable(term.text):
-        raise SearchSyntaxError(f"{shown!r} has no letter or digit to search; {HINT}")
+        raise SearchSyntaxError(f"{shown!r} n’a ni lettre ni chiffre à chercher ; {HINT}")
     if term.prefix and _searchable(re.split(r"[^\w]+", term.text)[-1]) < MIN_PREFIX_CHARS:
         raise SearchSyntaxError(
-            f"the prefix {shown!r} is too short: give at least {MIN_PREFIX_CHARS} letters"
+            f"le préfixe {shown!r} est trop court : donnez au moins {MIN_PREFIX_CHARS} lettres"
         )
     return term
 

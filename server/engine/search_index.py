@@ -3,16 +3,20 @@
 Built with the store (`<release>/search.sqlite`, by `cdv build`), or from any SPARQL backend, and opened
 read-only (immutable) by each process that searches. Tables:
 
-- `docs(id, iri, label, kinds, body, types)`: per resource its label, the labels of its types, its other
-  texts (one per line) and its type IRIs (JSON); what results show;
-- `search`: the FTS5 index over `label`, `kinds`, `body` (tokenizer unicode61 remove_diacritics 2: case and
-  accents folded, apostrophes ’ and ' split words), an external-content table over `docs`;
+- `docs(id, iri, label, kinds, body, types, place)`: per resource its label, the French labels of its types,
+  its other texts (one per line), its type IRIs (JSON) and its place in its document (search_place); what
+  results show;
+- `search`: the FTS5 index over `label`, `kinds`, `body` as written and `slabel`, `skinds`, `sbody`, the same
+  texts as French stems (search_syntax.stem_text) (tokenizer unicode61 remove_diacritics 2: case and accents
+  folded, apostrophes ’ and ' split words), an external-content table over the view `docs_text`, which gives
+  each stem column the text as written: snippets and highlights show the real words;
 - `doc_types(doc, type)`, `types(iri, curie, label, count)`: the type filter and its facets;
 - `meta(key, value)`: the build id.
 
 Why external content: FTS5 cannot fold "œ" into "oe" and stdlib sqlite3 cannot register a tokenizer, so the
-index is given the texts with ligatures spelled out while `docs` keeps them as written; both tokenize into
-the same tokens at the same positions, so snippet() and highlight() mark the right words of the real text.
+index is given the texts with ligatures spelled out (and, in the stem columns, every word as its stem) while
+`docs` keeps them as written; both tokenize into the same number of tokens at the same positions, so
+snippet() and highlight() mark the right words of the real text.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import pyoxigraph as ox
 
 from server.core.backend import Backend
 from server.core.describe import LABEL_PROPERTIES, PREFIXES
+from server.core.labels_fr import STANDARD_LABELS
+from server.core.search_place import Part, place
 from server.core.search_syntax import (
     MARK_END,
     MARK_START,
@@ -37,13 +43,16 @@ from server.core.search_syntax import (
     clean_text,
     index_text,
     split_marks,
+    stem_text,
 )
+from server.core.vocab import NAMESPACES
 from server.engine.store import EmbeddedStore
 
 FILENAME = "search.sqlite"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-WEIGHTS = (10.0, 3.0, 1.0)  # bm25 weights of label, kinds, body: a word of the label weighs ten of the text
+# bm25 weights of label, kinds, body, then of their stems: a word of the label weighs ten of the text
+WEIGHTS = (10.0, 3.0, 1.0, 10.0, 3.0, 1.0)
 SNIPPET_TOKENS = 24
 LANG_RANK = {"fr": 0, "": 1, "en": 2}  # which label wins: French, then untagged, then English, then others
 
@@ -55,6 +64,13 @@ TEXTS_QUERY = """SELECT ?s ?p ?o WHERE {
   FILTER(isIRI(?s) && isLiteral(?o) && ?g NOT IN (%s)
          && (LANG(?o) != "" || DATATYPE(?o) = <http://www.w3.org/2001/XMLSchema#string>))
 }"""
+# The links that say where a resource sits: its parent in the document, the partner of a contribution.
+LINKS_QUERY = """SELECT ?s ?p ?o WHERE {
+  GRAPH ?g { ?s ?p ?o }
+  FILTER(isIRI(?s) && isIRI(?o) && ?p IN (%s) && ?g NOT IN (%s))
+}"""
+PROV_ATTRIBUTED = "http://www.w3.org/ns/prov#wasAttributedTo"
+SKOS_NOTATION = "http://www.w3.org/2004/02/skos/core#notation"
 TYPES_QUERY = (
     """SELECT ?s ?t WHERE { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s) && isIRI(?t) && ?g NOT IN (%s)) }"""
 )
@@ -62,9 +78,11 @@ TYPES_QUERY = (
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, label TEXT NOT NULL, kinds TEXT NOT NULL,
-                  body TEXT NOT NULL, types TEXT NOT NULL);
-CREATE VIRTUAL TABLE search USING fts5(label, kinds, body, content='docs', content_rowid='id',
-                                       tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+                  body TEXT NOT NULL, types TEXT NOT NULL, place TEXT NOT NULL);
+CREATE VIEW docs_text AS SELECT id, label, kinds, body, label AS slabel, kinds AS skinds, body AS sbody FROM docs;
+CREATE VIRTUAL TABLE search USING fts5(label, kinds, body, slabel, skinds, sbody, content='docs_text',
+                                       content_rowid='id', tokenize='unicode61 remove_diacritics 2',
+                                       prefix='2 3');
 CREATE TABLE doc_types(doc INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY(type, doc)) WITHOUT ROWID;
 CREATE INDEX doc_types_by_doc ON doc_types(doc, type);
 CREATE TABLE types(iri TEXT PRIMARY KEY, curie TEXT NOT NULL, label TEXT NOT NULL, count INTEGER NOT NULL);
@@ -81,6 +99,9 @@ class Resource:
 
     texts: dict[tuple[str, str, str], None] = field(default_factory=dict)  # (predicate, language, text)
     types: dict[str, None] = field(default_factory=dict)
+    links: dict[str, str] = field(
+        default_factory=dict
+    )  # predicate → IRI: its parent, a contribution's partner
 
 
 @dataclass(frozen=True)
@@ -91,6 +112,7 @@ class Document:
     label: str
     types: tuple[str, ...]
     body: tuple[str, ...]
+    place: str = ""
 
 
 def pick_label(iri: str, texts: Iterable[tuple[str, str, str]]) -> tuple[str, str, str] | None:
@@ -101,8 +123,9 @@ def pick_label(iri: str, texts: Iterable[tuple[str, str, str]]) -> tuple[str, st
     return min(candidates, key=lambda t: (LABEL_PROPERTIES.index(t[0]), LANG_RANK.get(t[1], 3), t[2]))
 
 
-def documents(resources: Mapping[str, Resource]) -> list[Document]:
+def documents(resources: Mapping[str, Resource], cdv: str = NAMESPACES["cdv"]) -> list[Document]:
     """Pure: one document per resource that has a text, its label apart; the other texts in a stable order."""
+    places = places_of(resources, cdv)
     docs = []
     for iri in sorted(resources):
         resource = resources[iri]
@@ -112,8 +135,33 @@ def documents(resources: Mapping[str, Resource]) -> list[Document]:
         body = [t for t in sorted(resource.texts) if t != label]
         name = label[2] if label else _tail(iri)
         texts = tuple(dict.fromkeys(text for _p, _lang, text in body if text != name))
-        docs.append(Document(iri, name, tuple(resource.types), texts))
+        docs.append(Document(iri, name, tuple(resource.types), texts, places.get(iri, "")))
     return docs
+
+
+def places_of(resources: Mapping[str, Resource], cdv: str) -> dict[str, str]:
+    """Pure: the place of every resource that has a parent (search_place), the document left out when the
+    index holds only one."""
+    parents = {iri: r.links[cdv + "parent"] for iri, r in resources.items() if cdv + "parent" in r.links}
+    parts = {iri: _part(resources, iri) for iri in set(parents.values())}
+    documents = {iri for iri, r in resources.items() if cdv + "Avenant" in r.types}
+    skip = documents if len(documents) <= 1 else set()
+    return {iri: place(iri, parents, parts, cdv, skip) for iri in parents}
+
+
+def _part(resources: Mapping[str, Resource], iri: str) -> Part:
+    """What a place says of an ancestor: its label, number, types and (a contribution's) partner."""
+    resource = resources.get(iri, Resource())
+    label = pick_label(iri, resource.texts)
+    notation = next((text for p, _lang, text in sorted(resource.texts) if p == SKOS_NOTATION), None)
+    partner_iri = resource.links.get(PROV_ATTRIBUTED)
+    partner = pick_label(partner_iri, resources[partner_iri].texts) if partner_iri in resources else None
+    return Part(
+        label[2] if label else _tail(iri),
+        notation,
+        frozenset(resource.types),
+        partner[2] if partner else None,
+    )
 
 
 def _tail(iri: str) -> str:
@@ -131,8 +179,10 @@ def curie(iri: str) -> str:
     return iri
 
 
-def collect(backend: Backend, skip_graphs: Sequence[str] = ()) -> dict[str, Resource]:
-    """Every text and type of the backend's named graphs (but `skip_graphs`), grouped by resource."""
+def collect(
+    backend: Backend, skip_graphs: Sequence[str] = (), cdv: str = NAMESPACES["cdv"]
+) -> dict[str, Resource]:
+    """Every text, type and place link of the backend's named graphs (but `skip_graphs`), by resource."""
     skip = ", ".join(str(ox.NamedNode(g)) for g in skip_graphs) or "<urn:cdv:none>"
     resources: dict[str, Resource] = {}
     for row in backend.query(TEXTS_QUERY % skip):  # type: ignore[union-attr]
@@ -143,17 +193,34 @@ def collect(backend: Backend, skip_graphs: Sequence[str] = ()) -> dict[str, Reso
             resources.setdefault(row["s"].value, Resource()).texts[key] = None
     for row in backend.query(TYPES_QUERY % skip):  # type: ignore[union-attr]
         resources.setdefault(row["s"].value, Resource()).types[row["t"].value] = None
+    links = ", ".join(str(ox.NamedNode(p)) for p in (cdv + "parent", PROV_ATTRIBUTED))
+    for row in backend.query(LINKS_QUERY % (links, skip)):  # type: ignore[union-attr]
+        resources.setdefault(row["s"].value, Resource()).links.setdefault(row["p"].value, row["o"].value)
     return resources
 
 
 def type_labels(resources: Mapping[str, Resource], types: Iterable[str]) -> dict[str, str]:
-    """The French label of each type (from the ontology's texts), else its CURIE."""
+    """The French name of each type, capitalised: the ontology's label, else the name the interface gives a
+    standard term (labels_fr), else its CURIE."""
     labels = {}
     for type_ in types:
         known = resources.get(type_)
         label = pick_label(type_, known.texts) if known else None
-        labels[type_] = label[2] if label and label[0] == RDFS_LABEL else curie(type_)
-    return labels
+        name = label[2] if label and label[0] == RDFS_LABEL and label[1] == "fr" else None
+        name = name or STANDARD_LABELS.get(type_) or curie(type_)
+        labels[type_] = name[:1].upper() + name[1:]
+    return _distinct(labels)
+
+
+def _distinct(labels: dict[str, str]) -> dict[str, str]:
+    """Two types with one name (org:Organization, foaf:Organization) are told apart by their vocabulary."""
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {
+        t: f"{label} ({curie(t).split(':')[0]})" if seen[label] > 1 and curie(t) != t else label
+        for t, label in labels.items()
+    }
 
 
 def write_index(path: Path, docs: Sequence[Document], labels: Mapping[str, str], build_id: str) -> None:
@@ -170,12 +237,13 @@ def write_index(path: Path, docs: Sequence[Document], labels: Mapping[str, str],
             body = "\n".join(clean_text(t) for t in doc.body)
             label = clean_text(doc.label)
             db.execute(
-                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
-                (rowid, doc.iri, label, kinds, body, json.dumps(doc.types)),
+                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (rowid, doc.iri, label, kinds, body, json.dumps(doc.types), clean_text(doc.place)),
             )
+            texts = [index_text(label), index_text(kinds), index_text(body)]
             db.execute(
-                "INSERT INTO search(rowid, label, kinds, body) VALUES (?, ?, ?, ?)",
-                (rowid, index_text(label), index_text(kinds), index_text(body)),
+                "INSERT INTO search(rowid, label, kinds, body, slabel, skinds, sbody) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (rowid, *texts, *(stem_text(text) for text in texts)),
             )
             db.executemany("INSERT INTO doc_types VALUES (?, ?)", [(rowid, t) for t in doc.types])
             for t in doc.types:
@@ -191,29 +259,39 @@ def write_index(path: Path, docs: Sequence[Document], labels: Mapping[str, str],
 
 
 def build_index_from_backend(
-    backend: Backend, path: Path, skip_graphs: Sequence[str] = (), build_id: str | None = None
+    backend: Backend,
+    path: Path,
+    skip_graphs: Sequence[str] = (),
+    build_id: str | None = None,
+    cdv: str = NAMESPACES["cdv"],
 ) -> int:
     """Build the index of everything `backend` holds into `path`; return the number of documents."""
-    resources = collect(backend, skip_graphs)
-    docs = documents(resources)
+    resources = collect(backend, skip_graphs, cdv)
+    docs = documents(resources, cdv)
     labels = type_labels(resources, dict.fromkeys(t for d in docs for t in d.types))
     write_index(path, docs, labels, build_id or backend.build_id)
     return len(docs)
 
 
 def build_index_from_store(
-    store: ox.Store | Path, path: Path, skip_graphs: Sequence[str] = (), build_id: str = ""
+    store: ox.Store | Path,
+    path: Path,
+    skip_graphs: Sequence[str] = (),
+    build_id: str = "",
+    cdv: str = NAMESPACES["cdv"],
 ) -> int:
     """Build the index of a pyoxigraph store (or the store folder, opened read-only) into `path`."""
     opened = ox.Store.read_only(str(store)) if isinstance(store, Path) else store
-    return build_index_from_backend(EmbeddedStore(opened, build_id), path, skip_graphs, build_id)
+    return build_index_from_backend(EmbeddedStore(opened, build_id), path, skip_graphs, build_id, cdv)
 
 
 def index_path(backend: Backend) -> Path:
     """Where the index of the backend's build is: next to its store, in the release folder."""
     store_path = getattr(backend, "path", None)
     if store_path is None:
-        raise IndexMissing(f"build {backend.build_id} has no local release folder, so no search index")
+        raise IndexMissing(
+            f"la version {backend.build_id} n’a pas de dossier local, donc pas d’index de recherche"
+        )
     return Path(store_path).parent / FILENAME
 
 
@@ -229,13 +307,15 @@ class TypeInfo:
 
 @dataclass(frozen=True)
 class Hit:
-    """One result: the resource, its label and a snippet of its text with the matched words marked."""
+    """One result: the resource, its label and a snippet of its text with the matched words marked, and
+    where it sits in its document."""
 
     iri: str
     label: Marked
     types: tuple[str, ...]
     snippet: Marked
     score: float
+    place: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,7 +332,7 @@ class SearchIndex:
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise IndexMissing(f"no search index at {path}: run `cdv build`")
+            raise IndexMissing(f"pas d’index de recherche dans {path} : lancez `cdv build`")
         self.path = path
         self._local = threading.local()
         self._types: dict[str, TypeInfo] | None = None
@@ -284,9 +364,9 @@ class SearchIndex:
         total = page[0][2] if page else self._count(query, type_)
         texts = self._texts(query, [row[0] for row in page])
         hits = tuple(
-            Hit(iri, split_marks(label), tuple(json.loads(types)), split_marks(snippet), -score)
+            Hit(iri, label, tuple(json.loads(types)), snippet, -score, place)
             for (rowid, score, _total) in page
-            for iri, types, label, snippet in [texts[rowid]]
+            for iri, types, label, snippet, place in [texts[rowid]]
         )
         return Results(total, hits, self._facets(query))
 
@@ -302,7 +382,8 @@ class SearchIndex:
     # The full-text match runs once per statement, materialised, and the rest joins on its rowids: left to
     # itself SQLite may instead run one MATCH per resource of a type, or compute snippets for every hit.
     _HITS = """WITH hits AS MATERIALIZED (
-                 SELECT rowid AS id, bm25(search, :w0, :w1, :w2) AS score FROM search WHERE search MATCH :q),
+                 SELECT rowid AS id, bm25(search, :w0, :w1, :w2, :w3, :w4, :w5) AS score
+                 FROM search WHERE search MATCH :q),
                kept AS (SELECT id, score FROM hits WHERE :type IS NULL
                         OR EXISTS (SELECT 1 FROM doc_types WHERE type = :type AND doc = hits.id))"""
 
@@ -322,19 +403,30 @@ class SearchIndex:
         sql = f"{self._HITS} SELECT count(*) FROM kept"
         return int(self._db().execute(sql, self._params(query, type_)).fetchone()[0])
 
-    def _texts(self, query: SearchQuery, ids: Sequence[int]) -> dict[int, tuple[str, str, str, str]]:
-        """IRI, types, highlighted label and snippet of the hits of one page (and of those only)."""
+    def _texts(
+        self, query: SearchQuery, ids: Sequence[int]
+    ) -> dict[int, tuple[str, str, Marked, Marked, str]]:
+        """IRI, types, highlighted label, snippet and place of the hits of one page (and of those only).
+
+        Words and phrases match the stem columns, prefixes the columns as written: the label's marks are
+        those of both, the snippet the one of the text that holds a match (the stems' first).
+        """
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
+        mark, cut = [MARK_START, MARK_END], [MARK_START, MARK_END, "…"]
         rows = self._db().execute(
-            f"""SELECT search.rowid, d.iri, d.types, highlight(search, 0, ?, ?),
-                       snippet(search, 2, ?, ?, '…', {SNIPPET_TOKENS})
+            f"""SELECT search.rowid, d.iri, d.types, highlight(search, 0, ?, ?), highlight(search, 3, ?, ?),
+                       snippet(search, 5, ?, ?, ?, {SNIPPET_TOKENS}), snippet(search, 2, ?, ?, ?, {SNIPPET_TOKENS}),
+                       d.place
                 FROM search JOIN docs d ON d.id = search.rowid
                 WHERE search MATCH ? AND search.rowid IN ({marks})""",
-            [MARK_START, MARK_END, MARK_START, MARK_END, query.match, *ids],
+            [*mark, *mark, *cut, *cut, query.match, *ids],
         )
-        return {row[0]: row[1:] for row in rows}
+        return {
+            rowid: (iri, types, _merged(label, slabel), _matched(ssnippet, snippet), place)
+            for rowid, iri, types, label, slabel, ssnippet, snippet, place in rows
+        }
 
     def _facets(self, query: SearchQuery) -> tuple[TypeInfo, ...]:
         rows = self._db().execute(
@@ -345,3 +437,19 @@ class SearchIndex:
             [query.match],
         )
         return tuple(TypeInfo(*row) for row in rows)
+
+
+def _merged(*highlighted: str) -> Marked:
+    """One text highlighted twice (as written, as stems): its ranges marked in either."""
+    texts = [split_marks(h) for h in highlighted]
+    ranges = sorted({r for text in texts for r in text.marks})
+    return Marked(texts[0].text, tuple(ranges))
+
+
+def _matched(*snippets: str) -> Marked:
+    """The first snippet that marks a match; none ("") when the text matched only in the label or types."""
+    for snippet in snippets:
+        marked = split_marks(snippet)
+        if marked.marks:
+            return marked
+    return Marked("")

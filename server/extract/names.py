@@ -24,6 +24,16 @@ FAMILY = rf"(?:(?:de|De|DE|du|Du|DU|le|Le|LE|la|La|LA|van|Van|VAN)\s+)?{FAMILY_W
 PERSON = re.compile(rf"^(?P<given>{GIVEN})\s+(?P<family>{FAMILY})$")
 FULL_CIVILITY = {"m.": "Monsieur", "mme": "Madame", "mlle": "Mademoiselle"}
 
+# A procureur de la République heads the parquet of a tribunal judiciaire (code de procédure pénale, art. 39)
+# and signs for it: "Procureure de la République d'Avesnes-sur-Helpe" → the parquet of the tribunal judiciaire
+# d'Avesnes-sur-Helpe. The tribunal may be printed ("… près le tribunal judiciaire de X", or "de grande
+# instance", its name until 2020).
+PROSECUTOR = re.compile(
+    r"^(?P<office>procureure?\s+de\s+la\s+r[ée]publique)\s+"
+    r"(?:pr[èe]s\s+(?:le\s+)?tribunal\s+(?:judiciaire|de\s+grande\s+instance)\s+)?"
+    r"(?P<seat>(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*[A-ZÀ-ÖØ-ÞŒ].*)$",
+    re.IGNORECASE,
+)
 # Posts of the État: the text names the office, the organisation is the State.
 STATE_POST = re.compile(
     r"^(?:sous-)?pr[ée]f[eè]t|^procureure?\b|^premi[eè]re?\s+ministre|^ministre|^secr[ée]taire\s+d['’][ée]tat"
@@ -124,6 +134,10 @@ class PostParts:
 def split_post(post: str) -> PostParts:
     """ "Président du Conseil Départemental du Nord" → office "Président", organisation "Conseil Départemental du Nord"."""
     post = " ".join(post.split())
+    if prosecutor := PROSECUTOR.match(post):
+        return PostParts(
+            prosecutor.group("office"), f"Parquet du tribunal judiciaire {prosecutor.group('seat')}"
+        )
     if STATE_POST.match(post):
         return PostParts(post, None, state=True)
     if mayor := MAYOR.match(post):

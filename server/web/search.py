@@ -3,7 +3,9 @@
 Browsers get an HTML page (a plain GET form, no script needed); programs get JSON (`Accept:
 application/json`, any `*/*` client, or `format=json`). JSON snippets are plain text with the matched
 ranges as `[start, end)` offsets in code points (`snippet_marks`, `label_marks`): a client highlights them
-its own way and never has to trust HTML from the server. Errors are plain text for JSON, the page for HTML.
+its own way and never has to trust HTML from the server; `place` says where the hit sits in its document
+(axis, thematic, objective; a partner's contribution and section). Errors, in French, are plain text for
+JSON, the page for HTML.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def search_index() -> SearchIndex:
         try:
             index = SearchIndex(index_path(store))
         except IndexMissing as err:
-            raise Unavailable(f"search is unavailable: {err}", retry_after=60) from None
+            raise Unavailable(f"la recherche n’est pas disponible : {err}", retry_after=60) from None
         state.clear()  # an older build's index is no longer served
         state[key] = index
     return state[key]
@@ -55,14 +57,14 @@ def _one(name: str) -> str | None:
     """The query-string value `name`, given at most once."""
     values = request.args.getlist(name)
     if len(values) > 1:
-        raise SearchSyntaxError(f"parameter {name!r} is given {len(values)} times; give it once")
+        raise SearchSyntaxError(f"le paramètre {name!r} est donné {len(values)} fois ; donnez-le une fois")
     return values[0] if values else None
 
 
 def _page() -> int:
     raw = _one("page") or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise SearchSyntaxError(f"page must be a whole number from 1 to {MAX_PAGE}, not {raw[:40]!r}")
+        raise SearchSyntaxError(f"la page est un nombre entier de 1 à {MAX_PAGE}, pas {raw[:40]!r}")
     return int(raw)
 
 
@@ -74,7 +76,7 @@ def resolve_type(raw: str | None, types: dict[str, TypeInfo]) -> TypeInfo | None
         if raw.strip() in (info.iri, info.curie):
             return info
     known = ", ".join(sorted(info.curie for info in types.values()))
-    raise SearchSyntaxError(f"unknown type {raw[:100]!r}; the indexed types are: {known}")
+    raise SearchSyntaxError(f"type inconnu {raw[:100]!r} ; les types indexés sont : {known}")
 
 
 def _format() -> Format:
@@ -183,6 +185,7 @@ def as_json(
                 ],
                 "snippet": hit.snippet.text,
                 "snippet_marks": [list(m) for m in hit.snippet.marks],
+                "place": hit.place,
                 "score": round(hit.score, 6),
             }
             for hit in results.hits
