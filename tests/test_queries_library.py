@@ -520,3 +520,30 @@ def test_quality_check_finds_its_fault(store: EmbeddedStore, query: NamedQuery) 
             copy.remove(quad)
     rows = records(run(EmbeddedStore(copy, "broken"), query))
     assert rows, f"{query.name} did not notice the fault"
+
+
+# A text that numbers its measures again in each objective ("1)", "2)" under every objective) gives them no
+# cdv:numero (issue #16): the queries that list measures still list every one, in reading order.
+RESTARTING = PROJECT_ROOT / "tests" / "fixtures" / "protocols" / "castelvaure.expected.ttl"
+CASTELVAURE = "https://w3id.org/cdv/id/castelvaure/avenant-2019-2022/"
+
+
+MEASURES_UNDER = (
+    "SELECT ?m WHERE { ?m a <https://w3id.org/cdv/ontology#Mesure> ; <https://w3id.org/cdv/ontology#parent>+ ?p ;"
+    " <https://w3id.org/cdv/ontology#ordre> ?o } ORDER BY ?o"
+)
+
+
+def test_measures_without_an_integer_number_are_listed() -> None:
+    from server.core.config import load_settings
+    from server.core.sparql_rewrite import bind
+    from server.engine import open_engine
+
+    engine = open_engine(load_settings(), files=[PROJECT_ROOT / "ontology", RESTARTING])
+    axis = ox.NamedNode(CASTELVAURE + "axe/1")
+    under = [r["m"].value for r in engine.query(bind(MEASURES_UNDER, {"p": axis}))]
+    rows = answer(engine, "measures-of-part", partie=axis.value)  # type: ignore[arg-type]
+    assert len(under) >= 2 and [r["mesure"] for r in rows] == under
+    assert all(r.get("numero") is None for r in rows)
+    found = answer(engine, "search-measures", texte="élèves")  # type: ignore[arg-type]
+    assert found and all(r.get("numero") is None for r in found)
