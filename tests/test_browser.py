@@ -110,7 +110,7 @@ def test_a_reader_goes_from_home_to_measure_12_and_its_source(
 
     # home → axis 1 → its thematic "Réussite éducative" → measure 12, by the links on each page
     click(driver, "Axe 1 : Cohésion sociale")
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Cohésion sociale"
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Axe 1 : Cohésion sociale"
     click(driver, "Réussite éducative")
     assert driver.find_element(By.TAG_NAME, "h1").text == "Réussite éducative"
     click(driver, "Mesure 12")
