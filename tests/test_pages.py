@@ -345,6 +345,33 @@ def test_errors_are_plain_and_right(
 
 
 @pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/id/le-quesnoy/avenant-2020-2022/mesure/9999", CHROME),
+        ("/no/such/route", CHROME),
+        ("/no/such/route", FIREFOX),
+        ("/sources/nothing.txt", SAFARI),
+    ],
+)
+def test_the_404_page_is_in_french(client: FlaskClient, path: str, accept: str) -> None:
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    page = Page(response.get_data(as_text=True))
+    assert "Cette page n’existe pas" in page.plain and "l’accueil" in page.plain
+    assert not re.search(r"\b(not found|no resource|requested URL)\b", page.plain, re.I)
+    assert page.html.count("<h1") == 1 and page.html.count("<main") == 1
+
+
+def test_every_page_has_a_favicon(client: FlaskClient) -> None:
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        with client.get(path) as response:  # a file response: closed once read
+            assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+            assert response.get_data(as_text=True).startswith("<svg")
+    page = html_page(client, MEASURE)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.html
+
+
+@pytest.mark.parametrize(
     "path", [path_of(MEASURE), "/ontology", "/", "/sources/protocole-le-quesnoy-2020-2022.txt"]
 )
 def test_writes_are_refused(client: FlaskClient, path: str) -> None:
