@@ -310,3 +310,26 @@ def test_every_page_family_fits_a_phone_and_passes_axe(
     (artifacts_dir / "pages-audit.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False), "utf-8")
     print("\n".join(report))
     assert not problems, "\n".join(problems)
+
+
+def test_open_in_the_editor_opens_one_tab(live_server: LiveServer, js_driver) -> None:  # type: ignore[no-untyped-def]
+    """A resource page's "open in the editor" link opens its query in one YASGUI tab, and opening it again
+    selects that tab rather than adding one."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    if not (PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui").is_dir():
+        pytest.skip("scripts/setup installs YASGUI")
+    link = live_server.url + "/sparql?query=" + quote(f"DESCRIBE <https://w3id.org/cdv{MEASURE_PATH}>")
+    tabs = "return document.querySelectorAll('#yasgui .tabsList [role=tab]').length"
+    js_driver.get(live_server.url + "/sparql")
+    js_driver.execute_script("localStorage.clear()")  # a first visit: no tab kept from earlier
+    counts = []
+    for _ in range(2):
+        js_driver.get(link)
+        WebDriverWait(js_driver, 30).until(lambda d: d.execute_script(tabs) > 0)
+        counts.append(js_driver.execute_script(tabs))
+        active = js_driver.execute_script(
+            "return document.querySelector('#yasgui .CodeMirror').CodeMirror.getValue()"
+        )
+        assert active.startswith("DESCRIBE <https://w3id.org/cdv/id/le-quesnoy/")
+    assert counts == [1, 1]

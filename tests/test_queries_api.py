@@ -373,11 +373,20 @@ def test_interactive_docs_render_every_operation_from_local_assets(
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     try:
         driver.get(f"{live_server.url}/api/docs")
+        shadow = driver.find_element(By.ID, "swagger-host").shadow_root  # Swagger UI draws in a shadow root
         blocks = WebDriverWait(driver, 30).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path") or None
+            lambda d: shadow.find_elements(By.CSS_SELECTOR, ".opblock-summary-path") or None
         )
         paths = {b.get_attribute("data-path") or b.text for b in blocks}
         assert paths == {"/api/queries"} | {f"/api/queries/{name}" for name in NAMES}
+        # isolated: the page keeps one <main> and one h1; the site's `pre` style does not reach Swagger UI's
+        assert driver.execute_script(
+            "return [document.querySelectorAll('main').length, document.querySelectorAll('h1').length]"
+        ) == [1, 1]
+        assert not driver.find_elements(By.CSS_SELECTOR, 'head link[href*="swagger-ui.css"]')
+        version = shadow.find_element(By.CSS_SELECTOR, "pre.version")
+        assert version.value_of_css_property("background-color") != "rgba(246, 246, 246, 1)"
+        assert version.value_of_css_property("color") == "rgba(255, 255, 255, 1)"
         loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert loaded and all(url.startswith(live_server.url) for url in loaded), loaded
         driver.save_screenshot(str(artifacts_dir / "api-docs.png"))
