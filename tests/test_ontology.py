@@ -146,7 +146,7 @@ EXTERNAL_RESOURCES = {
     "http://www.iana.org/assignments/media-types/text/plain",
     "http://tools.ietf.org/rfc/rfc5147",
     "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
-    "https://w3id.org/cdv/ontology/0.2.0",  # the ontology's version IRI
+    "https://w3id.org/cdv/ontology/0.3.0",  # the ontology's version IRI
 }
 # The links to the national registers (owl:sameAs, skos:exactMatch, rdfs:seeAlso) point outside the project:
 # their targets are checked, with the page that shows each, in tests/test_external_links.py.
@@ -255,8 +255,8 @@ def test_cdv_class_is_aligned_to_a_standard_class(term: URIRef) -> None:
                 Literal("Contrats de ville ontology", lang="en"),
             },
         ),
-        (OWL.versionIRI, {URIRef("https://w3id.org/cdv/ontology/0.2.0")}),
-        (OWL.versionInfo, {Literal("0.2.0")}),
+        (OWL.versionIRI, {URIRef("https://w3id.org/cdv/ontology/0.3.0")}),
+        (OWL.versionInfo, {Literal("0.3.0")}),
         (DCTERMS.license, {URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")}),
         (DCTERMS.created, {Literal("2026-11-25", datatype=XSD.date)}),
         (DCTERMS.modified, {Literal("2026-12-02", datatype=XSD.date)}),
