@@ -1,19 +1,25 @@
-"""The linked-data pages in Debian's headless Chromium, with JavaScript off, against the real server.
+"""The pages in Debian's headless Chromium against the real server.
 
-A reader opens the home page, follows links to measure 12, reads the breadcrumb and the quoted source
-passage, follows the passage into the source text, then the measure's class into the ontology page.
-Screenshots at a phone's and a desktop's width go to test-artifacts/.
+With JavaScript off, a reader opens the home page, follows links to measure 12, reads the breadcrumb and the
+quoted source passage, follows the passage into the source text, then the measure's class into the ontology
+page. With JavaScript on (as most people browse), every family of page is audited at 390 px and 1,280 px:
+no sideways scrolling, one <main> and one h1, chart text never below 12 px on screen, and axe-core (npm,
+injected into the page) finds no serious or critical violation. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import rdflib
 import requests
+
+from server.core.config import PROJECT_ROOT
 
 from .servers import LiveServer
 
@@ -25,9 +31,8 @@ CDV = rdflib.Namespace("https://w3id.org/cdv/ontology#")
 MEASURE_PATH = "/id/le-quesnoy/avenant-2020-2022/mesure/12"
 
 
-@pytest.fixture(scope="module")
-def driver() -> Iterator[object]:
-    """Headless Chromium from Debian, JavaScript disabled: the pages must work without it."""
+def chromium(javascript: bool) -> object:
+    """Headless Chromium from Debian and its driver, with or without JavaScript."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -45,9 +50,17 @@ def driver() -> Iterator[object]:
         f"--user-data-dir={tempfile.mkdtemp(prefix='cdv-chromium-')}",
     ):
         options.add_argument(argument)
-    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     browser.set_page_load_timeout(30)
+    return browser
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[object]:
+    """JavaScript disabled: the pages must work without it."""
+    browser = chromium(javascript=False)
     try:
         yield browser
     finally:
@@ -110,7 +123,7 @@ def test_a_reader_goes_from_home_to_measure_12_and_its_source(
 
     # home → axis 1 → its thematic "Réussite éducative" → measure 12, by the links on each page
     click(driver, "Axe 1 : Cohésion sociale")
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Cohésion sociale"
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Axe 1 : Cohésion sociale"
     click(driver, "Réussite éducative")
     assert driver.find_element(By.TAG_NAME, "h1").text == "Réussite éducative"
     click(driver, "Mesure 12")
@@ -157,3 +170,182 @@ def test_a_reader_goes_from_home_to_measure_12_and_its_source(
     click(driver, "Ontologie")
     assert "Ontologie des contrats de ville" in driver.find_element(By.TAG_NAME, "h1").text
     shoot(driver, artifacts_dir, "ontology")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every family of page at a phone's and a desktop's width, with axe-core
+
+AUDIT_WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DOC = "/id/le-quesnoy/avenant-2020-2022"
+FAMILIES = {
+    "home": "/",
+    "avenant": DOC,
+    "axe": DOC + "/axe/3",
+    "thematique": DOC + "/thematique/3",
+    "objectif": DOC + "/objectif/6",
+    "mesure": MEASURE_PATH,
+    "organisation": "/id/organisation/pole-emploi",
+    "contribution": DOC + "/contribution/caf-du-nord",
+    "concept": "/id/concept/pilier/emploi-et-developpement-economique",
+    "source-text": "/sources/protocole-le-quesnoy-2020-2022.txt",
+    "ontology": "/ontology",
+    "queries": "/queries",
+    "query-chart": "/queries/measures-per-axis",
+    "query-table": "/queries/contributions",
+    "search": "/search?q=ecoles",
+    "search-emploi": "/search?q=emploi",
+    "catalog": "/catalog",
+    # long IRIs and texts in a wide table: what made the page 2,372 px wide on a phone
+    "sparql-results": "/sparql?query="
+    + quote("SELECT * WHERE { ?s <https://w3id.org/cdv/ontology#texte> ?texte ; ?p ?o } LIMIT 40"),
+    "api-docs": "/api/docs",
+    "not-found": "/id/nothing-here",
+}
+SCREENSHOTS = {"axe", "mesure", "query-chart", "search"}
+SERIOUS = ("serious", "critical")
+
+# What the page is measured on, in the browser: sideways overflow, landmarks, the smallest chart text as
+# drawn on screen (an SVG's text is scaled by its viewBox), and the smallest tap target that is not a link
+# inside a sentence.
+MEASURE_SCRIPT = """
+const root = document.documentElement;
+let smallest = null;
+for (const el of document.querySelectorAll("figure.chart *, svg text")) {
+  if (!el.childNodes.length || ![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  let size = parseFloat(getComputedStyle(el).fontSize);
+  const svg = el.closest("svg");
+  if (svg && svg.viewBox.baseVal && svg.viewBox.baseVal.width) {
+    size *= svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  }
+  smallest = smallest === null ? size : Math.min(smallest, size);
+}
+return {
+  overflow: root.scrollWidth - root.clientWidth,
+  mains: document.querySelectorAll("main").length,
+  h1s: document.querySelectorAll("h1").length,
+  chartText: smallest,
+  widestTable: Math.max(0, ...[...document.querySelectorAll("table")].map(t => t.scrollWidth)),
+};
+"""
+AXE_SCRIPT = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+  resultTypes: ["violations"],
+}).then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length,
+  targets: v.nodes.slice(0, 3).map(n => n.target.join(" ")) }))), e => done({ error: String(e) }));
+"""
+
+
+@pytest.fixture(scope="module")
+def js_driver() -> Iterator[object]:
+    """JavaScript enabled: the editor, the API explorer and axe-core run."""
+    browser = chromium(javascript=True)
+    browser.set_script_timeout(60)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+def settle(driver, family: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait for what scripts draw: YASGUI's results after its run, Swagger UI's operations."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    waits = {
+        "sparql-results": "return document.querySelectorAll('#yasgui .yasr_results table tbody tr').length > 0",
+        "api-docs": "const h = document.getElementById('swagger-host');"
+        " return !!(h && h.shadowRoot && h.shadowRoot.querySelector('.opblock'))",
+    }
+    if family in waits:
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(waits[family]))
+
+
+def audit(driver, url: str, family: str, width: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """One page at one width: its measures and axe-core's serious and critical violations."""
+    driver.set_window_size(*AUDIT_WIDTHS[width])
+    driver.get(url)
+    settle(driver, family)
+    found = driver.execute_script(MEASURE_SCRIPT)
+    driver.execute_script(AXE.read_text("utf-8"))
+    violations = driver.execute_async_script(AXE_SCRIPT)
+    assert isinstance(violations, list), violations
+    found["serious"] = [v for v in violations if v["impact"] in SERIOUS]
+    found["other"] = sorted(f"{v['id']} ({v['impact']})" for v in violations if v["impact"] not in SERIOUS)
+    return found
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="scripts/setup installs axe-core from npm")
+def test_every_page_family_fits_a_phone_and_passes_axe(
+    live_server: LiveServer,
+    js_driver,
+    artifacts_dir: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    rows, problems = [], []
+    for family, path in FAMILIES.items():
+        for width in AUDIT_WIDTHS:
+            found = audit(js_driver, live_server.url + path, family, width)
+            rows.append({"family": family, "width": AUDIT_WIDTHS[width][0], **found})
+            if family in SCREENSHOTS and width == "phone":
+                full = js_driver.execute_script("return document.documentElement.scrollHeight")
+                js_driver.set_window_size(390, min(full + 140, 12_000))
+                js_driver.save_screenshot(str(artifacts_dir / f"audit-{family}-phone.png"))
+            where = f"{family} at {AUDIT_WIDTHS[width][0]} px"
+            if found["overflow"] > 0:
+                problems.append(f"{where}: {found['overflow']} px wider than the screen")
+            if (found["mains"], found["h1s"]) != (1, 1):
+                problems.append(f"{where}: {found['mains']} <main>, {found['h1s']} h1")
+            if found["chartText"] is not None and found["chartText"] < 12:
+                problems.append(f"{where}: chart text {found['chartText']:.1f} px")
+            problems += [
+                f"{where}: axe {v['id']} ({v['impact']}) on {v['targets']}" for v in found["serious"]
+            ]
+    report = [
+        "family          width  overflow  main  h1  axe serious/critical  chart text px  widest table px"
+        "  other axe findings"
+    ]
+    for r in rows:
+        chart = "" if r["chartText"] is None else f"{r['chartText']:.1f}"
+        report.append(
+            f"{r['family']:15} {r['width']:5}  {r['overflow']:8}  {r['mains']:4}  {r['h1s']:2}  "
+            f"{len(r['serious']):20}  {chart:13}  {r['widestTable']:15}  {', '.join(r['other'])}"
+        )
+    # on a phone, the home page's outline reaches axis 3 within about two screens (5,200 px down before)
+    js_driver.set_window_size(*AUDIT_WIDTHS["phone"])
+    js_driver.get(live_server.url + "/")
+    axis_3 = js_driver.execute_script(
+        "const a = [...document.querySelectorAll('ol.outline a')].find(a => a.textContent.startsWith('Axe 3'));"
+        " return a.getBoundingClientRect().top + window.scrollY"
+    )
+    report_home = f"home at 390 px: the link to axis 3 starts {axis_3:.0f} px down"
+    if axis_3 > 2000:
+        problems.append(report_home)
+    report.append(report_home)
+    (artifacts_dir / "pages-audit.txt").write_text("\n".join(report) + "\n", "utf-8")
+    (artifacts_dir / "pages-audit.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False), "utf-8")
+    print("\n".join(report))
+    assert not problems, "\n".join(problems)
+
+
+def test_open_in_the_editor_opens_one_tab(live_server: LiveServer, js_driver) -> None:  # type: ignore[no-untyped-def]
+    """A resource page's "open in the editor" link opens its query in one YASGUI tab, and opening it again
+    selects that tab rather than adding one."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    if not (PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui").is_dir():
+        pytest.skip("scripts/setup installs YASGUI")
+    link = live_server.url + "/sparql?query=" + quote(f"DESCRIBE <https://w3id.org/cdv{MEASURE_PATH}>")
+    tabs = "return document.querySelectorAll('#yasgui .tabsList [role=tab]').length"
+    js_driver.get(live_server.url + "/sparql")
+    js_driver.execute_script("localStorage.clear()")  # a first visit: no tab kept from earlier
+    counts = []
+    for _ in range(2):
+        js_driver.get(link)
+        WebDriverWait(js_driver, 30).until(lambda d: d.execute_script(tabs) > 0)
+        counts.append(js_driver.execute_script(tabs))
+        active = js_driver.execute_script(
+            "return document.querySelector('#yasgui .CodeMirror').CodeMirror.getValue()"
+        )
+        assert active.startswith("DESCRIBE <https://w3id.org/cdv/id/le-quesnoy/")
+    assert counts == [1, 1]

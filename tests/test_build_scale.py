@@ -216,6 +216,10 @@ PAGES = [
     ("/sparql", "text/turtle"),  # the service description: its figures come from the build's manifest
     ("/ontology", CHROME),  # its use counts too
     (f"/api/queries/measures-naming-organisation?organisation={PARTNER}", "application/json"),
+    # a structural page lists what it holds; a query page names every IRI of its table by its label
+    ("/id/le-quesnoy/avenant-2020-2022/axe/1", CHROME),
+    (f"/queries/measures-naming-organisation?organisation={PARTNER}", CHROME),
+    ("/queries/measures-per-pillar-by-territory", CHROME),
 ]
 
 

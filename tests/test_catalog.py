@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID
 
 from server.build.dumps import catalog_report
 from server.build.validate import Report, validate_graph
+from server.core.catalog_view import kilobytes
 from server.core.config import PROJECT_ROOT, Settings
 from server.core.iris import IriMap
 from server.engine.release import Release
@@ -235,7 +237,32 @@ def test_the_html_catalogue_lists_every_dataset_and_download(client: FlaskClient
     for name, entry in release.manifest["dumps"].items():
         assert f'href="http://localhost/dumps/{name}"' in page
         assert entry["sha256"][:16] in page
+        size = entry.get("bytes", entry.get("byte_size"))
+        if size is not None:
+            assert f'<data value="{size}"' in page and f">{kilobytes(size)}</data>" in page
     assert 'rel="alternate" type="text/turtle"' in page
+    # the licence and the publisher, as the DCAT states them
+    assert (
+        '<dt>Licence</dt><dd><a href="https://www.etalab.gouv.fr/licence-ouverte-open-licence">Licence Ouverte'
+        in page
+    )
+    assert "<dt>Éditeur</dt><dd><a" in page and "Projet cdv-graph</a>" in page
+    assert not re.search(r"<td>\d{4,}</td>", page), "a size in bytes where a reader expects Ko"
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 o"),
+        (1023, "1023 o"),
+        (1024, "1 Ko"),
+        (604_404, "590 Ko"),
+        (1_258_291, "1,2 Mo"),
+        (52_428_800, "50 Mo"),
+    ],
+)
+def test_sizes_read_in_french_units(size: int, shown: str) -> None:
+    assert kilobytes(size) == shown
 
 
 def test_the_metadata_graph_is_queryable_in_the_store(app: object, settings: Settings) -> None:

@@ -38,6 +38,7 @@ STANDARD_TERMS = {
         "Ontology",
         "Class",
         "ObjectProperty",
+        "AnnotationProperty",
         "DatatypeProperty",
         "versionIRI",
         "versionInfo",
@@ -212,8 +213,11 @@ def test_every_cdv_term_the_data_uses_is_used_and_declared_both_ways() -> None:
     # date, which Le Quesnoy's text does not print)
     drafts = load(sorted((ROOT / "tests" / "fixtures" / "protocols").glob("*.expected.ttl")))
     used = {iri for iri in iris(data()) | iris(drafts) if iri.startswith(str(CDV))}
-    assert used == cdv_terms(), "declared but unused, or used but undeclared"
+    annotations = {t for t in cdv_terms() if (t, RDF.type, OWL.AnnotationProperty) in ontology()}
+    assert used == cdv_terms() - annotations, "declared but unused, or used but undeclared"
     assert {iri for iri in iris(data()) if iri.startswith(str(CDV))} <= cdv_terms()
+    # an annotation property annotates the ontology's own terms, not the data
+    assert all(any(ontology().subject_objects(t)) for t in annotations)
 
 
 def literal_langs(graph: Graph, subject: URIRef, predicate: URIRef) -> set[str | None]:
@@ -227,9 +231,13 @@ def test_cdv_term_is_documented_in_french_and_english(term: URIRef) -> None:
     assert {"fr", "en"} <= literal_langs(graph, term, SKOS.definition)
     assert graph.value(term, RDFS.isDefinedBy) == ONTOLOGY_IRI
     kinds = set(graph.objects(term, RDF.type))
-    assert kinds & {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, RDFS.Datatype}, (
-        f"{term} has no OWL kind"
-    )
+    assert kinds & {
+        OWL.Class,
+        OWL.ObjectProperty,
+        OWL.DatatypeProperty,
+        OWL.AnnotationProperty,
+        RDFS.Datatype,
+    }, f"{term} has no OWL kind"
 
 
 @pytest.mark.parametrize(
@@ -347,3 +355,13 @@ def test_data_uses_no_blank_node_but_passage_selectors() -> None:
             assert predicate == oa_selector, (subject, predicate)
         if isinstance(subject, BNode):
             assert (None, oa_selector, subject) in data()
+
+
+@pytest.mark.parametrize(
+    "prop",
+    sorted(t for t in cdv_terms() if (t, RDF.type, OWL.ObjectProperty) in ontology()),
+    ids=lambda t: t.removeprefix(str(CDV)),
+)
+def test_object_property_reads_backwards_in_french_and_english(prop: URIRef) -> None:
+    """The heading of a page's incoming links reads the property from its object ("mentionné par")."""
+    assert {"fr", "en"} <= literal_langs(ontology(), prop, CDV.libelleInverse)

@@ -345,6 +345,33 @@ def test_errors_are_plain_and_right(
 
 
 @pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/id/le-quesnoy/avenant-2020-2022/mesure/9999", CHROME),
+        ("/no/such/route", CHROME),
+        ("/no/such/route", FIREFOX),
+        ("/sources/nothing.txt", SAFARI),
+    ],
+)
+def test_the_404_page_is_in_french(client: FlaskClient, path: str, accept: str) -> None:
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    page = Page(response.get_data(as_text=True))
+    assert "Cette page n’existe pas" in page.plain and "l’accueil" in page.plain
+    assert not re.search(r"\b(not found|no resource|requested URL)\b", page.plain, re.I)
+    assert page.html.count("<h1") == 1 and page.html.count("<main") == 1
+
+
+def test_every_page_has_a_favicon(client: FlaskClient) -> None:
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        with client.get(path) as response:  # a file response: closed once read
+            assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+            assert response.get_data(as_text=True).startswith("<svg")
+    page = html_page(client, MEASURE)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.html
+
+
+@pytest.mark.parametrize(
     "path", [path_of(MEASURE), "/ontology", "/", "/sources/protocole-le-quesnoy-2020-2022.txt"]
 )
 def test_writes_are_refused(client: FlaskClient, path: str) -> None:
@@ -443,10 +470,73 @@ def test_measure_page_shows_text_breadcrumb_source_and_mentions(app: Flask, clie
     assert any(link.startswith("/sparql?query=DESCRIBE") for link in page.links)
 
 
-def test_properties_have_french_and_english_labels(client: FlaskClient) -> None:
-    text = html_page(client, MEASURE).plain
-    for label in ("objectif", "objective", "thématique", "theme", "numéro", "dérivé de"):
-        assert label in text
+def test_properties_have_french_labels_and_no_english_gloss(client: FlaskClient) -> None:
+    page = html_page(client, MEASURE)
+    for label in ("objectif", "thématique", "numéro", "dérivé de"):
+        assert label in page.plain
+    for english in ("objective", "theme", "amendment", "order"):
+        assert not re.search(rf"\b{english}\b", page.plain), english
+    assert 'lang="en"' not in page.html
+
+
+def section_of(page: Page, heading: str) -> int:
+    """Where a heading's text starts in the page's text: sections are compared by reading order."""
+    position = page.plain.find(heading)
+    assert position >= 0, heading
+    return position
+
+
+@pytest.mark.parametrize(
+    ("path", "title", "first", "last"),
+    [
+        (DOC + "/axe/3", "Axe 3 : Emploi et développement économique", "/objectif/13", "/mesure/32"),
+        (DOC + "/axe/1", "Axe 1 : Cohésion sociale", "/thematique/1", "/mesure/21"),
+        (DOC + "/thematique/3", "Réussite éducative", "/objectif/", "/mesure/"),
+        (DOC + "/objectif/6", "Maintenir et développer", "/mesure/", "/mesure/"),
+    ],
+    ids=["axe-3", "axe-1", "thematique", "objectif"],
+)
+def test_structural_pages_read_like_the_document(
+    app: Flask, client: FlaskClient, path: str, title: str, first: str, last: str
+) -> None:
+    """The printed heading, then what it holds in reading order with text and partners, then the source,
+    and the RDF properties and incoming links last, under "Données"."""
+    page = html_page(client, path)
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page.html, re.S)
+    assert h1 and h1.group(1).strip().startswith(title)
+    assert page.html.count("<h1") == 1 and page.html.count("<main") == 1
+    outline = page.html[page.html.index('id="h-outline"') : page.html.index('id="h-source"')]
+    members = store_rows(
+        app,
+        "PREFIX cdv: <https://w3id.org/cdv/ontology#> SELECT ?r ?m ?o ?n WHERE { ?m cdv:parent+ ?r ; a cdv:Mesure ; cdv:ordre ?o . OPTIONAL { ?m cdv:mentionne ?n } } ORDER BY ?o",
+        r=ox.NamedNode(path),
+    )
+    measures = list(dict.fromkeys(path_of(row["m"].value) for row in members))
+    assert measures and [m for m in re.findall(r'href="([^"]+/mesure/\d+)"', outline)] == measures
+    assert first in outline and last in outline
+    for row in members:  # the partners, schemes and texts each measure names
+        if row["n"] is not None:
+            assert f'href="{path_of(row["n"].value)}"' in outline
+    order = [section_of(page, h) for h in ("Dans le texte source", "Données", "Propriétés")]
+    assert page.plain.index(title) < order[0] and order == sorted(order)
+    assert "Liens vers cette ressource" not in page.plain[: order[1]]
+
+
+@pytest.mark.parametrize(
+    ("path", "reading"),
+    [
+        ("/id/organisation/pole-emploi", "Mentionné par"),
+        (DOC + "/axe/3", "Regroupe"),
+        (DOC + "/objectif/6", "Contient"),
+        (DOC, "Comprend"),
+    ],
+)
+def test_incoming_links_read_backwards_in_french(client: FlaskClient, path: str, reading: str) -> None:
+    """Incoming links are titled with the property's inverse label from the ontology, never « p » de."""
+    page = html_page(client, BASE.rstrip("/") + path if path.startswith("/") else path)
+    headings = re.findall(r'<h4 class="via">\s*([^<]+?)\s*<', page.html)
+    assert reading in headings, headings
+    assert not re.search(r"est « [^»]+ » de", page.plain) and "Reliés par" not in page.plain
 
 
 def test_embedded_json_ld_is_the_description(client: FlaskClient, app: Flask) -> None:

@@ -171,14 +171,21 @@ def test_query_page_has_description_sparql_form_table_links_and_downloads(client
     response = client.get("/queries/measures-naming-organisation")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Mesures citant une organisation" in page and "Measures naming an organisation" in page
+    assert "Mesures citant une organisation" in page and "Measures naming an organisation" not in page
     assert "SELECT ?organisation" in page  # the SPARQL
     assert '<select id="param-organisation" name="organisation">' in page
     assert f'<option value="{POLE_EMPLOI}" selected>Pôle Emploi</option>' in page
-    assert 'href="/id/le-quesnoy/avenant-2020-2022/mesure/27"' in page  # link to the resource page
+    # an IRI shows as its label, linked to its page; headers come from the query's `# columns@fr:`
+    assert (
+        '<a href="/id/le-quesnoy/avenant-2020-2022/mesure/27" title="https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022/mesure/27">Mesure 27</a>'
+        in page
+    )
+    assert '<th scope="col" title="?numero">N°</th>' in page
+    assert "id/le-quesnoy/avenant-2020-2022/mesure/27<" not in page  # no raw path as a cell's text
+    assert 'class="table-scroll" role="region"' in page
     assert 'href="/api/queries/measures-naming-organisation?format=csv"' in page
     assert 'href="/api/queries/measures-naming-organisation?format=json"' in page
-    assert "<svg" not in page  # no count per category here
+    assert 'class="chart"' not in page  # no count per category here
 
 
 def test_query_page_keeps_the_chosen_values(client: FlaskClient) -> None:
@@ -189,11 +196,14 @@ def test_query_page_keeps_the_chosen_values(client: FlaskClient) -> None:
 
 
 def test_count_per_category_is_drawn_as_a_bar_chart_on_the_server(client: FlaskClient) -> None:
+    """HTML bars, not an SVG that shrinks with the screen: the labels are text of the page's own size."""
     page = client.get("/queries/measures-per-axis").get_data(as_text=True)
-    svg = page.split("<svg", 1)[1].split("</svg>", 1)[0]
-    bars = re.findall(r'<rect [^>]*width="([\d.]+)"', svg)
-    assert [float(b) for b in bars] == [380.0, round(380 * 4 / 21, 1), round(380 * 7 / 21, 1)]
-    assert "Cohésion sociale" in svg and "<script" not in page
+    chart = page.split('<figure class="chart"', 1)[1].split("</figure>", 1)[0]
+    bars = re.findall(r'class="bar" style="width: ([\d.]+)%', chart)
+    assert [float(b) for b in bars] == [85.0, round(85 * 4 / 21, 1), round(85 * 7 / 21, 1)]
+    labels = re.findall(r'<span class="bar-label">([^<]+)</span>', chart)
+    assert labels == ["Cohésion sociale", "Logement et cadre de vie", "Emploi et développement économique"]
+    assert "<svg" not in page and "<script" not in page
 
 
 @pytest.mark.parametrize(
@@ -223,8 +233,8 @@ def test_bar_groups(
 
 def test_chart_with_several_series_has_a_legend(client: FlaskClient) -> None:
     page = client.get("/queries/measures-continue-vs-new").get_data(as_text=True)
-    assert page.count("<rect ") == 9  # 3 axes, 3 series each (poursuite, nouveau, autre)
-    assert 'class="legend"' in page and "poursuite" in page
+    assert page.count('class="bar"') == 9  # 3 axes, 3 series each (poursuite, nouveau, autre)
+    assert 'class="legend"' in page and "Poursuites" in page
 
 
 def test_bad_parameter_on_a_page_is_400_with_the_form_and_the_message(client: FlaskClient) -> None:
@@ -363,11 +373,20 @@ def test_interactive_docs_render_every_operation_from_local_assets(
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     try:
         driver.get(f"{live_server.url}/api/docs")
+        shadow = driver.find_element(By.ID, "swagger-host").shadow_root  # Swagger UI draws in a shadow root
         blocks = WebDriverWait(driver, 30).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path") or None
+            lambda d: shadow.find_elements(By.CSS_SELECTOR, ".opblock-summary-path") or None
         )
         paths = {b.get_attribute("data-path") or b.text for b in blocks}
         assert paths == {"/api/queries"} | {f"/api/queries/{name}" for name in NAMES}
+        # isolated: the page keeps one <main> and one h1; the site's `pre` style does not reach Swagger UI's
+        assert driver.execute_script(
+            "return [document.querySelectorAll('main').length, document.querySelectorAll('h1').length]"
+        ) == [1, 1]
+        assert not driver.find_elements(By.CSS_SELECTOR, 'head link[href*="swagger-ui.css"]')
+        version = shadow.find_element(By.CSS_SELECTOR, "pre.version")
+        assert version.value_of_css_property("background-color") != "rgba(246, 246, 246, 1)"
+        assert version.value_of_css_property("color") == "rgba(255, 255, 255, 1)"
         loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert loaded and all(url.startswith(live_server.url) for url in loaded), loaded
         driver.save_screenshot(str(artifacts_dir / "api-docs.png"))

@@ -547,3 +547,34 @@ def test_measures_without_an_integer_number_are_listed() -> None:
     assert all(r.get("numero") is None for r in rows)
     found = answer(engine, "search-measures", texte="élèves")  # type: ignore[arg-type]
     assert found and all(r.get("numero") is None for r in found)
+
+
+def test_every_column_of_every_query_has_a_french_header() -> None:
+    """The query pages title their columns from `# columns@fr:`, never with a variable name."""
+    for query in load_library(PROJECT_ROOT / "queries"):
+        assert set(query.columns) <= set(query.headers), (query.name, set(query.columns) - set(query.headers))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("# columns@fr: a=Avenant; axeNumero=N° d’axe", {"a": "Avenant", "axeNumero": "N° d’axe"}),
+        ("# columns@fr: a=Avenant;\n#   axeNumero=N° d’axe", {"a": "Avenant", "axeNumero": "N° d’axe"}),
+        ("", {}),
+    ],
+    ids=["one-line", "continued", "none"],
+)
+def test_column_headers_are_read_from_the_header(header: str, expected: dict[str, str]) -> None:
+    text = f"# title@fr: t\n# title@en: t\n{header}\nSELECT ?a ?axeNumero WHERE {{ BIND(1 AS ?a) BIND(2 AS ?axeNumero) }}\n"
+    query = parse_query("q", text)
+    assert query.headers == expected
+    assert query.header("axeNumero") == expected.get("axeNumero", "Axe numero")
+
+
+@pytest.mark.parametrize(
+    "header", ["# columns@fr: nope=Absent", "# columns@fr: a"], ids=["unknown-column", "no-equals"]
+)
+def test_bad_column_headers_are_library_errors(header: str) -> None:
+    text = f"# title@fr: t\n# title@en: t\n{header}\nSELECT ?a WHERE {{ BIND(1 AS ?a) }}\n"
+    with pytest.raises(LibraryError):
+        parse_query("q", text)

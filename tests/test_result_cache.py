@@ -17,7 +17,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from server.build.pipeline import build
-from server.core.config import load_settings
+from server.core.config import PROJECT_ROOT, load_settings
 from server.engine.release import current_release, prune_caches
 from server.web.app import create_app
 from server.web.http_cache import canonical_query, varies_in_time
@@ -184,6 +184,36 @@ GETS = [
     ("catalog-turtle", "/catalog", "text/turtle"),
     ("catalog-html", "/catalog", "text/html"),
 ]
+
+
+@pytest.mark.skipif(
+    not (PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui").is_dir(),
+    reason="scripts/setup installs YASGUI",
+)
+def test_a_cached_page_never_outlives_the_assets_it_was_rendered_with(
+    own_build: Path, tmp_path: Path
+) -> None:
+    """The editor's page cached while the front-end packages were missing (plain form) is not served once
+    `npm ci` has installed them: the key and the ETag name the installed assets."""
+    import shutil
+
+    (tmp_path / "queries").symlink_to(PROJECT_ROOT / "queries")
+    shutil.copy(PROJECT_ROOT / "package.json", tmp_path / "package.json")
+    shutil.rmtree(own_build / "cache", ignore_errors=True)
+    settings = {"project_root": tmp_path, "build_dir": own_build, "cache_bytes": 64 * 1024 * 1024}
+    client = create_app(load_settings({**settings, "query_workers": 0})).test_client()
+    headers = {"Accept": "text/html", **IDENTITY}
+    plain = [client.get("/sparql", headers=headers) for _ in range(2)]
+    assert [r.headers["X-Cache"] for r in plain] == ["miss", "hit"]
+    assert "yasgui.min.js" not in plain[1].get_data(as_text=True)
+    (tmp_path / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")  # what `npm ci` installs
+    rich = [client.get("/sparql", headers=headers) for _ in range(2)]
+    assert [r.headers["X-Cache"] for r in rich] == ["miss", "hit"]
+    assert "yasgui.min.js" in rich[1].get_data(as_text=True)
+    assert rich[0].headers["ETag"] != plain[0].headers["ETag"]
+    (tmp_path / "node_modules").unlink()  # and back: the plain page again, from its own entry
+    again = client.get("/sparql", headers=headers)
+    assert again.headers["X-Cache"] == "hit" and "yasgui.min.js" not in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("url", "accept"), [g[1:] for g in GETS], ids=[g[0] for g in GETS])

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rdflib import URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID
 
 from server.core import rdf as ox
 from server.core.metadata import SPDX
@@ -49,6 +49,27 @@ class CatalogView:
     modified: str
     datasets: list[DatasetView]
     endpoint: str | None
+    licence: Link | None = None
+    publisher: Link | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A named resource of the catalogue: the licence, the publisher."""
+
+    label: str
+    href: str | None
+
+
+def kilobytes(size: int) -> str:
+    """Pure: a file size as a French reader reads it: "590 Ko", "1,2 Mo" (1 Ko = 1,024 bytes)."""
+    if size < 1024:
+        return f"{size} o"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} Ko"
+    megabytes = size / (1024 * 1024)
+    shown = f"{megabytes:.1f}" if megabytes < 10 else f"{round(megabytes)}"
+    return shown.replace(".", ",") + " Mo"
 
 
 Node = ox.NamedNode | ox.BlankNode
@@ -133,6 +154,15 @@ def _dataset(g: Index, dataset: Node) -> DatasetView:
     )
 
 
+def _link(g: Index, node: Node | None, label: URIRef, home: URIRef | None) -> Link | None:
+    """A resource of the catalogue with its French name; its page is its homepage, else its IRI."""
+    if node is None:
+        return None
+    page = _value(g, node, home) if home is not None else None
+    href = _lexical(page) if page is not None else (node.value if isinstance(node, ox.NamedNode) else None)
+    return Link(_text(g, node, label) or node.value, href)
+
+
 @lru_cache(maxsize=8)
 def catalog_view(path: str, build_id: str) -> CatalogView:
     """Read a release's catalog.nt into the page's view (cached per build: a release never changes).
@@ -148,6 +178,8 @@ def catalog_view(path: str, build_id: str) -> CatalogView:
     datasets.sort(key=lambda d: (d.iri.endswith("/graph"), d.iri.endswith("/graph/ontology"), d.title))
     endpoint = _value(g, _node(g, catalog, DCAT.service), DCAT.endpointURL)
     return CatalogView(
+        licence=_link(g, _node(g, catalog, DCTERMS.license), DCTERMS.title, None),
+        publisher=_link(g, _node(g, catalog, DCTERMS.publisher), FOAF.name, FOAF.homepage),
         title=_text(g, catalog, DCTERMS.title),
         description=_text(g, catalog, DCTERMS.description),
         modified=_lexical(_value(g, catalog, DCTERMS.modified))[:10],

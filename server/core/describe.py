@@ -80,6 +80,9 @@ class Description:
     page: int
     page_size: int
     texts: Mapping[str, str] = field(default_factory=dict)  # cdv:texte of incoming subjects, for HTML only
+    # cdv:parent and cdv:mentionne of incoming subjects, for HTML only: the outline of a structural page
+    parents: Mapping[str, str] = field(default_factory=dict)
+    mentions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -147,12 +150,14 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
 
     return (
         sparql_prefixes(cdv)
-        + f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?lp ?lo WHERE {{
+        + f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?parent ?mentions ?lp ?lo WHERE {{
   {{ SELECT ?r (COUNT(*) AS ?total) WHERE {{ SELECT DISTINCT ?r ?s0 ?p0 WHERE {{ ?s0 ?p0 ?r {not_fragment("s0")} }} }} GROUP BY ?r }}
   OPTIONAL {{
-    {{ SELECT ?r ?s ?p (MIN(STR(?t)) AS ?type) (MIN(?o) AS ?order) (SAMPLE(?txt) AS ?text) WHERE {{
+    {{ SELECT ?r ?s ?p (MIN(STR(?t)) AS ?type) (MIN(?o) AS ?order) (SAMPLE(?txt) AS ?text)
+          (SAMPLE(?par) AS ?parent) (GROUP_CONCAT(DISTINCT STR(?m); separator=" ") AS ?mentions) WHERE {{
         ?s ?p ?r {not_fragment("s")}
         OPTIONAL {{ ?s a ?t }} OPTIONAL {{ ?s cdv:ordre ?o }} OPTIONAL {{ ?s cdv:texte ?txt }}
+        OPTIONAL {{ ?s cdv:parent ?par }} OPTIONAL {{ ?s cdv:mentionne ?m }}
       }} GROUP BY ?r ?s ?p ORDER BY ?p ?type ?order ?s LIMIT {int(limit)} OFFSET {int(offset)} }}
     OPTIONAL {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} }}
   }}
@@ -169,6 +174,8 @@ def describe(
     total = 0
     incoming: dict[ox.Triple, None] = {}
     texts: dict[str, str] = {}
+    parents: dict[str, str] = {}
+    mentions: dict[str, tuple[str, ...]] = {}
     rows = store.query(_incoming_query(cdv, page_size, (page - 1) * page_size), substitutions={"r": node})
     for row in rows:
         total = int(row["total"].value)
@@ -180,7 +187,11 @@ def describe(
             incoming[ox.Triple(subject, row["lp"], row["lo"])] = None
         if row["text"] is not None:
             texts[subject.value] = row["text"].value
-    return Description(node, outgoing, tuple(incoming), total, page, page_size, texts)
+        if isinstance(row["parent"], ox.NamedNode):
+            parents[subject.value] = row["parent"].value
+        if row["mentions"] is not None and row["mentions"].value:
+            mentions[subject.value] = tuple(sorted(row["mentions"].value.split(" ")))
+    return Description(node, outgoing, tuple(incoming), total, page, page_size, texts, parents, mentions)
 
 
 @dataclass
@@ -189,9 +200,15 @@ class TermInfo:
 
     labels: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, str] = field(default_factory=dict)
+    inverses: dict[str, str] = field(default_factory=dict)  # how a property reads backwards ("mentionné par")
 
 
 TERM_PROPERTIES = {RDFS + "label": 0, SKOS + "prefLabel": 1, SKOS + "definition": 2, RDFS + "comment": 3}
+
+
+def inverse_label_property(cdv: str) -> str:
+    """The ontology's annotation for how a property reads from its object to its subject."""
+    return cdv + "libelleInverse"
 
 
 def label_triples(store: Backend, iris: Iterable[str], cdv: str) -> tuple[ox.Triple, ...]:
@@ -203,7 +220,7 @@ def label_triples(store: Backend, iris: Iterable[str], cdv: str) -> tuple[ox.Tri
     wanted = sorted(set(iris))
     if not wanted:
         return ()
-    properties = (*link_properties(cdv), *TERM_PROPERTIES)
+    properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
     query = (
         sparql_prefixes(cdv)
         + f"""SELECT ?t ?k ?v WHERE {{
@@ -214,10 +231,15 @@ def label_triples(store: Backend, iris: Iterable[str], cdv: str) -> tuple[ox.Tri
     return tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
 
 
-def term_infos(triples: Iterable[ox.Triple]) -> dict[str, TermInfo]:
-    """Pure: the labels (rdfs:label, then skos:prefLabel) and definitions (skos:definition, then
-    rdfs:comment) of each subject, one per language."""
+def term_infos(triples: Iterable[ox.Triple], inverse_property: str | None = None) -> dict[str, TermInfo]:
+    """Pure: the labels (rdfs:label, then skos:prefLabel), definitions (skos:definition, then
+    rdfs:comment) and inverse labels (`inverse_property`) of each subject, one per language."""
     infos: dict[str, TermInfo] = {}
+    triples = list(triples)
+    for t in triples:
+        if inverse_property and t.predicate.value == inverse_property and isinstance(t.object, ox.Literal):
+            info = infos.setdefault(t.subject.value, TermInfo())
+            info.inverses.setdefault(t.object.language or "", t.object.value)
     relevant = [
         t for t in triples if t.predicate.value in TERM_PROPERTIES and isinstance(t.object, ox.Literal)
     ]

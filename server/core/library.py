@@ -38,6 +38,7 @@ _PORTABLE_MATCH = re.compile(
     r"^[ \t]*# portable-match-begin\b.*?^[ \t]*# portable-match-end[^\n]*\n", re.M | re.S
 )
 SEARCH_ROWS = 100  # the best resources a query run by the search index answers with (details cost per row)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -113,6 +114,11 @@ class NamedQuery:
     columns: tuple[str, ...] = ()  # the variables of the SELECT, in order
     body: str = field(default="", repr=False)  # the SPARQL without the defaults line: what is bound and run
     engine: Engine | None = None  # answered from the search index when the build has one
+    headers: dict[str, str] = field(default_factory=dict)  # `# columns@fr:` column → its French header
+
+    def header(self, column: str) -> str:
+        """A column's French header: the query's own, else the variable split into words ("axe Numero")."""
+        return self.headers.get(column) or _CAMEL.sub(" ", column).capitalize()
 
     @property
     def description(self) -> str:
@@ -175,8 +181,29 @@ def parse_query(name: str, text: str) -> NamedQuery:
     )
     chart = _parse_chart(name, fields_.get("chart", [(None, "")])[-1][1])
     engine = _parse_engine(name, fields_.get("engine", [(None, "")])[-1][1], body, parameters)
-    query = NamedQuery(name, title, descriptions, sparql, parameters, tags, chart, (), body, engine)
-    return replace(query, columns=_check_runs(query))
+    headers = _parse_headers(
+        name, " ; ".join(v for lang, v in fields_.get("columns", []) if lang in {None, "fr"})
+    )
+    query = NamedQuery(name, title, descriptions, sparql, parameters, tags, chart, (), body, engine, headers)
+    columns = _check_runs(query)
+    if not set(headers) <= set(columns):
+        raise LibraryError(
+            f"{name}: headers for columns the query does not return: {set(headers) - set(columns)}"
+        )
+    return replace(query, columns=columns)
+
+
+def _parse_headers(query: str, value: str) -> dict[str, str]:
+    """`a=Avenant; axeNumero=N° d’axe` → {"a": "Avenant", "axeNumero": "N° d’axe"}."""
+    headers = {}
+    for item in (part.strip() for part in value.split(";")):
+        if not item:
+            continue
+        column, equals, header = item.partition("=")
+        if not equals or not column.strip() or not header.strip():
+            raise LibraryError(f"{query}: bad column header {item!r} (want column=Header)")
+        headers[column.strip()] = header.strip()
+    return headers
 
 
 def _parse_engine(query: str, value: str, sparql: str, parameters: Sequence[Parameter]) -> Engine | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from server.core import rdf as ox
 from server.core.describe import LABEL_PROPERTIES, RDF, RDF_TYPE, SKOS, XSD, TermInfo
 from server.core.iris import IriMap
-from server.core.labels_fr import STANDARD_LABELS, french_date
+from server.core.labels_fr import STANDARD_INVERSE_LABELS, STANDARD_LABELS, french_date
 
 LANGUAGES = ("fr", "", "en")  # the order labels are chosen in; any other language comes after
 
@@ -160,6 +160,17 @@ class Labels:
             definition[1] if definition else None,
             self.curie(iri),
         )
+
+    def inverse(self, iri: str) -> str:
+        """How a property reads backwards, in French: the ontology's inverse label, a standard one, or
+        a phrase built on its label."""
+        info = self.terms.get(iri, TermInfo())
+        chosen = pick({k: v for k, v in info.inverses.items() if k in {"fr", ""}})
+        if chosen:
+            return chosen[1]
+        if iri in STANDARD_INVERSE_LABELS:
+            return STANDARD_INVERSE_LABELS[iri]
+        return f"reliés par « {self.term(iri).label} » à cette ressource"
 
     def english(self, iri: str) -> str | None:
         """The English label of a term, where the store has one that differs from the French."""

@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from server.core import rdf as ox
-from server.core.describe import OA, RDF_TYPE, Context, Description, breadcrumb, previous_next, term_infos
+from server.core.describe import (
+    OA,
+    RDF_TYPE,
+    Context,
+    Description,
+    breadcrumb,
+    inverse_label_property,
+    previous_next,
+    term_infos,
+)
 from server.core.iris import IriMap
 from server.core.presentation import Index, Labels, Ref, Row, Value, index, objects, rows, shorten, sort_key
 
@@ -43,10 +52,25 @@ class Part:
 
 @dataclass(frozen=True)
 class IncomingGroup:
-    """Resources pointing at this one through one property."""
+    """Resources pointing at this one through one property, under how that property reads backwards."""
 
     prop: Ref
     items: tuple[Ref, ...]
+    reading: str = ""  # "mentionné par", "sous-organisation de"…
+
+
+@dataclass(frozen=True)
+class OutlineItem:
+    """A thematic, objective or measure under the page's resource, in reading order, with what it names."""
+
+    kind: str  # "Thematique", "Objectif", "Mesure"
+    ref: Ref  # its summary is its text
+    mentions: tuple[Ref, ...] = ()
+    children: tuple[OutlineItem, ...] = ()
+
+
+# The document's structure, top down: a page of one of these lists what it holds, in reading order.
+STRUCTURE = ("Axe", "Thematique", "Objectif", "Mesure")
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,7 @@ class ResourcePage:
     iri: str
     title: str
     title_lang: str
+    heading: str  # the title as printed: "Axe 3 : Emploi et développement économique"
     types: tuple[Ref, ...]
     lead: tuple[Value, ...]
     rows: tuple[Row, ...]
@@ -70,6 +95,7 @@ class ResourcePage:
     page: int
     pages: int
     text_href: str | None = None  # a source document's own text file
+    outline: tuple[OutlineItem, ...] = ()
 
     @property
     def type_iris(self) -> set[str]:
@@ -124,15 +150,68 @@ def _incoming_groups(labels: Labels, desc: Description) -> tuple[IncomingGroup, 
             groups.setdefault(t.predicate.value, []).append(
                 labels.ref(t.subject, shorten(text, 200) if text else None)
             )
-    return tuple(IncomingGroup(labels.term(p), tuple(items)) for p, items in groups.items())
+    return tuple(
+        IncomingGroup(labels.term(p), tuple(items), labels.inverse(p)) for p, items in groups.items()
+    )
+
+
+def _kind(labels: Labels, iri: str, cdv: str) -> str | None:
+    """The lowest class of the document's structure a resource has, by local name."""
+    kinds = [
+        t[len(cdv) :] for t in labels.types.get(iri, []) if t.startswith(cdv) and t[len(cdv) :] in STRUCTURE
+    ]
+    return max(kinds, key=STRUCTURE.index) if kinds else None
+
+
+def outline(labels: Labels, desc: Description, cdv: str) -> tuple[OutlineItem, ...]:
+    """Pure: the thematics, objectives and measures under the resource (they point at it: cdv:axe,
+    cdv:parent…), as a tree along cdv:parent in reading order, each with its text and what it names."""
+    root = desc.iri.value
+    members = {
+        t.subject.value: kind
+        for t in desc.incoming
+        if t.object == desc.iri
+        and isinstance(t.subject, ox.NamedNode)
+        and (kind := _kind(labels, t.subject.value, cdv)) is not None
+    }
+
+    def children(parent: str, depth: int) -> tuple[OutlineItem, ...]:
+        under = [iri for iri in members if desc.parents.get(iri) == parent]
+        under.sort(key=lambda iri: (STRUCTURE.index(members[iri]), labels.orders.get(iri, 0), iri))
+        return tuple(
+            OutlineItem(
+                members[iri],
+                labels.ref(ox.NamedNode(iri), desc.texts.get(iri)),
+                tuple(
+                    sorted(
+                        (labels.ref(ox.NamedNode(m)) for m in desc.mentions.get(iri, ())),
+                        key=lambda r: sort_key(r.label),
+                    )
+                ),
+                children(iri, depth + 1) if depth < len(STRUCTURE) else (),
+            )
+            for iri in under
+        )
+
+    return children(root, 0)
+
+
+def heading(labels: Labels, iri: str, title: str, cdv: str) -> str:
+    """The title as the document prints it: an axis with its number ("Axe 3 : Emploi…")."""
+    notation = labels.notations.get(iri)
+    if cdv + "Axe" in labels.types.get(iri, []) and notation and not title.lower().startswith("axe"):
+        return f"Axe {notation} : {title}"
+    return title
 
 
 def page_terms(desc: Description, ctx: Context) -> set[str]:
-    """The IRIs the batched label query must name: properties, classes, datatypes, context neighbours."""
+    """The IRIs the batched label query must name: properties, classes, datatypes, context neighbours,
+    and what the resources under a structural page name."""
     triples = desc.triples
     wanted = {t.predicate.value for t in triples}
     wanted |= {t.object.value for t in triples if t.predicate.value == RDF_TYPE}
     wanted |= {t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal)}
+    wanted |= {iri for named in desc.mentions.values() for iri in named}
     return wanted | {n.iri for n in ctx.neighbours}
 
 
@@ -149,7 +228,9 @@ def resource_page(
 
     `names` are the triples of the batched label query (`describe.label_triples` of `page_terms`).
     """
-    labels = Labels(iris, prefixes, term_infos(names), order_property=cdv + "ordre")
+    labels = Labels(
+        iris, prefixes, term_infos(names, inverse_label_property(cdv)), order_property=cdv + "ordre"
+    )
     labels.learn(desc.outgoing).learn(desc.incoming).learn(names)
     node, graph = desc.iri, index(desc.outgoing)
     lead_props, mention_prop, passage_prop = (cdv + "texte",), cdv + "mentionne", cdv + "passage"
@@ -172,6 +253,7 @@ def resource_page(
         iri=node.value,
         title=title,
         title_lang=lang,
+        heading=heading(labels, node.value, title, cdv),
         types=tuple(labels.term(t) for t in labels.types.get(node.value, [])),
         lead=tuple(labels.value(o) for p in lead_props for o in objects(graph, node, p)),
         rows=tuple(rows(labels, node, graph, skip=(RDF_TYPE, *lead_props, mention_prop, passage_prop))),
@@ -202,4 +284,5 @@ def resource_page(
         incoming_total=desc.incoming_total,
         page=desc.page,
         pages=desc.pages,
+        outline=outline(labels, desc, cdv),
     )

@@ -34,13 +34,39 @@ def _declared(package_json: Path, mtime_ns: int) -> frozenset[str]:
     return frozenset(data.get("dependencies", {}))
 
 
-def declared_packages() -> frozenset[str]:
+def declared_packages(project_root: Path | None = None) -> frozenset[str]:
     """The npm packages the project declares; empty without package.json."""
-    package_json = settings().project_root / "package.json"
+    package_json = (project_root or settings().project_root) / "package.json"
     try:
         return _declared(package_json, package_json.stat().st_mtime_ns)
     except (OSError, ValueError):
         return frozenset()
+
+
+@lru_cache(maxsize=16)
+def _installed_version(manifest: Path, mtime_ns: int) -> str:
+    try:
+        return str(json.loads(manifest.read_text("utf-8")).get("version", "?"))
+    except (OSError, ValueError):
+        return "unreadable"
+
+
+def assets_fingerprint(project_root: Path) -> str:
+    """Which declared front-end packages are installed, at which version ("absent" when not).
+
+    A page rendered with YASGUI or Swagger UI differs from its plain fallback: the result cache keys answers
+    and the ETags name variants with this, so a page cached before `npm ci` never outlives those assets.
+    A few stat calls a request; each version is read once per package.json file version.
+    """
+    parts = []
+    for package in sorted(declared_packages(project_root)):
+        manifest = project_root / "node_modules" / package / "package.json"
+        try:
+            version = _installed_version(manifest, manifest.stat().st_mtime_ns)
+        except OSError:
+            version = "absent"
+        parts.append(f"{package}@{version}")
+    return ",".join(parts)
 
 
 def split_package(path: str) -> tuple[str, str]:

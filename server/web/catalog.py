@@ -21,7 +21,7 @@ from server.build.dumps import METADATA, dump_stem
 from server.core import errors
 from server.core import metadata as md
 from server.core import rdf as ox
-from server.core.catalog_view import catalog_view
+from server.core.catalog_view import catalog_view, kilobytes
 from server.core.errors import ClientError
 from server.core.iris import IriMap, iri_map
 from server.core.negotiation import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Format, negotiate
@@ -30,6 +30,7 @@ from server.web.context import engine, serving_release, settings
 from server.web.http_cache import etag_for
 
 bp = Blueprint("catalog", __name__)
+bp.add_app_template_filter(kilobytes, "kilobytes")
 
 # A bare `*/*` (curl, harvesters) gets Turtle; browsers name text/html and get the readable catalogue.
 RDF_OFFERED: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from server.core.errors import (
@@ -56,6 +56,12 @@ def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> 
     return response
 
 
+def _wants_html() -> bool:
+    """A browser asked (it names text/html before any other type): it gets the French page, not plain text."""
+    accept = request.accept_mimetypes
+    return accept.quality("text/html") > accept.quality("text/plain")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn domain errors and HTTP errors into plain-text answers; never a stack trace."""
 
@@ -69,6 +75,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException) -> Response:
+        if err.code == 404 and _wants_html():
+            page = render_template("not-found.html", message=f"rien à l’adresse {request.path}")
+            return Response(page, 404, mimetype="text/html")
         response = _plain(f"{err.code} {err.name}: {err.description}", err.code or 500)
         if err.code == 405 and err.response is None:
             allowed = getattr(err, "valid_methods", None)

@@ -34,6 +34,8 @@ from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 
 from server.core.metadata import built_at
+from server.web.assets import assets_fingerprint
+from server.web.context import settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -139,7 +141,8 @@ def _add_validators(response: Response) -> Response:
     if request.method not in ("GET", "HEAD"):
         return response
     if response.get_etag()[0] is None:
-        variant = f"{response.content_type}|{response.headers.get('Content-Language', '')}"
+        assets = assets_fingerprint(settings().project_root)  # a page's front-end assets: part of its variant
+        variant = f"{response.content_type}|{response.headers.get('Content-Language', '')}|{assets}"
         query = canonical_query(request.args.items(multi=True))
         response.set_etag(etag_for(build_id, request.path, query, variant))
     if response.last_modified is None:

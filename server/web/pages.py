@@ -239,14 +239,14 @@ def resource(path: str) -> Response:
     try:
         ox.NamedNode(iri)
     except ValueError:
-        return not_found(f"no resource has the IRI {iri!r}", fmt)
+        return not_found(f"aucune ressource n’a l’IRI {iri!r}", fmt)
     page = _page_number()
     size = page_size(fmt)
     desc = describe(engine(), iri, cdv=_cdv(), id_base=settings().id_base, page=page, page_size=size)
     if not desc.exists:
-        return not_found(f"no resource <{iri}> in this graph", fmt)
+        return not_found(f"le graphe ne contient pas de ressource <{iri}>", fmt)
     if page > desc.pages:
-        return not_found(f"<{iri}> has {desc.pages} page(s) of incoming links, not {page}", fmt)
+        return not_found(f"<{iri}> a {desc.pages} page(s) de liens entrants, pas {page}", fmt)
     urls = variants(iris.url(iri), (page - 1) * size)
     if fmt is HTML:
         response = Response(_resource_html(desc, iris, urls), mimetype="text/html")
@@ -267,7 +267,7 @@ def source_text(name: str) -> Response:
     fmt = choose(None, (PLAIN, HTML), PLAIN)
     path = source_file(name)
     if path is None:
-        return not_found(f"no source text named {name!r}", fmt)
+        return not_found(f"aucun texte source ne s’appelle {name!r}", fmt)
     lines = _read_lines(str(path), path.stat().st_mtime_ns)
     if fmt is HTML:
         response = Response(
@@ -287,7 +287,9 @@ def ontology(ext: str | None = None) -> Response:
     if ext is not None:
         path_format = EXTENSIONS.get(ext)
         if path_format is None:
-            return not_found(f"no ontology format {ext!r}; available: " + ", ".join(EXTENSIONS), PLAIN)
+            return not_found(
+                f"pas de format d’ontologie {ext!r} ; formats disponibles : " + ", ".join(EXTENSIONS), PLAIN
+            )
     fmt = choose(path_format)
     iris = _iris()
     url = iris.url(settings().ontology_iri)
@@ -311,9 +313,9 @@ def ontology_version(version: str) -> Response:
     )
     versions = [row["v"].value for row in current]  # type: ignore[union-attr]
     if settings().ontology_iri + "/" + version not in versions:
-        available = ", ".join(versions) or "none"
+        available = ", ".join(versions) or "aucune"
         return not_found(
-            f"no ontology version {version!r}; the current one is {available}",
+            f"pas de version {version!r} de l’ontologie ; la version en cours est {available}",
             choose(None, (PLAIN, HTML), PLAIN),
         )
     return ontology()

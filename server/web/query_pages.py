@@ -9,10 +9,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, render_template, request, url_for
 
 from server.core import rdf as ox
+from server.core.describe import label_triples
 from server.core.errors import DomainError
 from server.core.iris import IriMap, iri_map
 from server.core.library import Chart, NamedQuery, Parameter, find
-from server.web.context import settings
+from server.core.presentation import Labels
+from server.core.vocab import prefixes
+from server.web.context import engine, settings
 from server.web.errors import http_status
 from server.web.queries_api import choices, library, request_values, run_request
 
@@ -24,10 +27,11 @@ SERIES_COLOURS = ("#000091", "#c9191e", "#18753c", "#b34000", "#6a6af4")
 
 @dataclass(frozen=True)
 class Cell:
-    """A result value as shown: its text, and a link when it is an IRI."""
+    """A result value as shown: its text (an IRI's label), a link when it is an IRI, the IRI itself."""
 
     text: str
     href: str | None = None
+    iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,16 +52,32 @@ class BarGroup:
     bars: tuple[Bar, ...]
 
 
-def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None, links: IriMap) -> Cell:
-    """How a term is shown in the results table: IRIs link to their page on this server."""
+def cell(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+    links: IriMap,
+    labels: Labels | None = None,
+) -> Cell:
+    """How a term is shown in the results table: IRIs as their label, linked to their page on this server."""
     if term is None:
         return Cell("")
     if isinstance(term, ox.NamedNode):
-        text = term.value[len(links.base_iri) :] if links.is_local(term.value) else term.value
-        return Cell(text, links.url(term.value))
+        known = labels is not None and (term.value in labels.labels or term.value in labels.notations)
+        if known and labels is not None:
+            text = labels.label(term.value)[1]
+        else:
+            text = term.value[len(links.base_iri) :] if links.is_local(term.value) else term.value
+        return Cell(text, links.url(term.value), term.value)
     if isinstance(term, ox.Literal):
         return Cell(term.value)
     return Cell(str(term))
+
+
+def result_labels(rows: Sequence[Mapping[str, object]], links: IriMap) -> Labels:
+    """The labels of the IRIs a result holds: one batched store query, whatever the number of rows."""
+    cdv = settings().ontology_iri + "#"
+    wanted = {v.value for row in rows for v in row.values() if isinstance(v, ox.NamedNode)}
+    names = label_triples(engine(), wanted, cdv) if wanted else ()
+    return Labels(links, prefixes(), {}).learn(names)
 
 
 def _number(value: str) -> float:
@@ -136,8 +156,9 @@ def query_page(name: str) -> tuple[str, int]:
         rows = [{c: row[c] for c in columns} for row in solutions]
     except DomainError as err:
         error, status = err.message, http_status(err)
-    table = [[cell(row[c], links) for c in columns] for row in rows]
-    plain = [{c: cell(row[c], links).text for c in columns} for row in rows]
+    labels = result_labels(rows, links)
+    table = [[cell(row[c], links, labels) for c in columns] for row in rows]
+    plain = [{c: cell(row[c], links, labels).text for c in columns} for row in rows]
     chart = bar_groups(plain, query.chart) if query.chart and rows else []
     query_string = urlencode(raw)
     downloads = [
@@ -149,6 +170,7 @@ def query_page(name: str) -> tuple[str, int]:
         query=query,
         fields=form_fields(query, raw),
         columns=columns,
+        headers=[query.header(c) for c in columns],
         table=table,
         chart=chart,
         series=list(zip(query.chart.value, SERIES_COLOURS, strict=False)) if query.chart else [],

@@ -48,6 +48,7 @@ except ImportError:  # pragma: no cover - then keyed on the header itself: more 
 
 from server.core.config import Settings
 from server.engine.release import CACHES
+from server.web.assets import assets_fingerprint
 from server.web.http_cache import STABLE_ENVIRON_KEY, canonical_query, current_build_id, varies_in_time
 from server.web.system import BUILD_HEADER, LOG_ENVIRON_KEY
 
@@ -232,7 +233,8 @@ class ResultCache:
         if environ.get("PATH_INFO") == SPARQL_PATH and varies_in_time(sparql_query(fields)):
             raise Bypass
         coding = self._coding(environ.get("HTTP_ACCEPT_ENCODING", ""))
-        return Lookup(build_id, request_key(build_id, request_parts(environ, fields, coding)))
+        parts = (*request_parts(environ, fields, coding), assets_fingerprint(cfg.project_root))
+        return Lookup(build_id, request_key(build_id, parts))
 
     def _build_id(self, cfg: Settings) -> str | None:
         """The build this process serves now (asked of the backend: a remote one names its own); None if unknown."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 from flask_cors import CORS
 
 from server.engine.release import NoRelease
@@ -41,6 +41,15 @@ def init_app(app: Flask) -> None:
     app.after_request(_build_header)
     app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(bp)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where browsers look for it without a <link rel=icon> (an SVG: every current browser
+    reads it there, and it is our own drawing, small and sharp at any size)."""
+    return send_from_directory(
+        current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml", max_age=86_400
+    )
 
 
 @bp.get("/health")
