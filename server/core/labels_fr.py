@@ -29,6 +29,7 @@ STANDARD_LABELS: dict[str, str] = {
     OWL + "Class": "Classe",
     OWL + "ObjectProperty": "Propriété d’objet",
     OWL + "DatatypeProperty": "Propriété de valeur",
+    OWL + "AnnotationProperty": "Propriété d’annotation",
     OWL + "Ontology": "Ontologie",
     SKOS + "notation": "notation",
     SKOS + "prefLabel": "libellé préféré",
