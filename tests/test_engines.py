@@ -106,7 +106,7 @@ def solution_rows(client: FlaskClient, name: str, params: dict[str, str]) -> lis
 
 # Named queries whose rows still differ on Virtuoso (docs/deploy.md, "what stays different"): left for a
 # follow-up, since other work edits queries/ in parallel; the test fails when one of them starts to agree.
-VIRTUOSO_DIFFERS = frozenset({"reference-texts"})  # SAMPLE over dcterms:title|rdfs:label
+VIRTUOSO_DIFFERS = frozenset({"reference-texts"})  # GROUP_CONCAT: its order and language tag are the engine's
 
 
 def test_every_named_query_gives_the_embedded_rows_in_order(
