@@ -1,6 +1,6 @@
 """Pure: the DCAT-AP 3 catalogue — datasets, distributions, the SPARQL service, the standards — with VoID.
 
-Built from the facts `server/dumps.py` gathers at build time (`metadata.Publication`); nothing is read here.
+Built from the facts `server/build/dumps.py` gathers at build time (`metadata.Publication`); nothing is read here.
 """
 
 from __future__ import annotations

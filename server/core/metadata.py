@@ -1,6 +1,6 @@
 """Pure: the facts the portal metadata is built from, and the VoID description (the catalogue is `dcat.py`).
 
-Nothing here reads a store or a file: `server/dumps.py` gathers the facts (statistics, per-document facts,
+Nothing here reads a store or a file: `server/build/dumps.py` gathers the facts (statistics, per-document facts,
 the dump files) at build time and passes them in; the server only serves what was produced from them.
 
 IRIs (all under the public base, so each one resolves on the running server through the base mapping):

@@ -1,7 +1,7 @@
 """Run user SPARQL queries under a time limit that truly stops the work: in child processes that can be killed.
 
 pyoxigraph offers no way to cancel a running query from Python. So each server worker keeps a small pool of
-warm query processes (`Settings.query_workers`, see server/query_process.py), forked from a fork server;
+warm query processes (`Settings.query_workers`, see server/engine/query_process.py), forked from a fork server;
 each has the published store open read-only and runs one query at a time, sending its results back in
 chunks over a pipe. The parent waits for the first chunk, the whole result or an error before it answers,
 so the status code is always the right one, then streams the remaining chunks to the client. At the

@@ -1,6 +1,6 @@
 """What a query process does: inspect, run and serialise one query, and the loop of a query child.
 
-A query child (started by server/executor.py) opens the published store read-only, then runs one job at a
+A query child (started by server/engine/executor.py) opens the published store read-only, then runs one job at a
 time: it inspects the query (`sparql_guard`), runs it with the dataset the request asks for, and writes
 the results with pyoxigraph's own serialisers into tagged messages over its pipe: the whole result when it
 fits in CHUNK_BYTES, else a first chunk, more chunks and an end mark; or an error. Before each job it arms a

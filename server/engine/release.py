@@ -16,7 +16,7 @@ MANIFEST = "manifest.json"
 STORE = "store"
 DUMPS = "dumps"
 SOURCES = "sources"  # the source texts the documents cite (cdv:fichier), carried by the build
-CACHES = "cache"  # <build_dir>/cache/<build-id>/: the result cache of each build (server/result_cache.py)
+CACHES = "cache"  # <build_dir>/cache/<build-id>/: the result cache of each build (server/web/result_cache.py)
 
 
 class NoRelease(RuntimeError):

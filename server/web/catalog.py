@@ -1,7 +1,7 @@
 """Blueprint: what portals harvest — the DCAT catalogue, VoID, the dumps, the shapes, sitemap.xml, robots.txt.
 
 Everything is read from the release the serving store belongs to (`metadata/`, `dumps/` and the manifest,
-written by `server/dumps.py` at build time), so the catalogue, the files and the endpoint always agree.
+written by `server/build/dumps.py` at build time), so the catalogue, the files and the endpoint always agree.
 Served RDF keeps its public IRIs; only the links a client follows (download, access, endpoint, landing
 page, home page) are mapped to this server, so a portal harvesting a local run downloads from it.
 """

@@ -7,7 +7,7 @@ steps run in this order (Flask runs app-wide hooks in reverse order of registrat
 1. `_add_validators`: `ETag`, `Last-Modified` and `Cache-Control: public, no-cache` (always revalidate, so a
    new build is seen at once; revalidation is a 304 without body) on GET/HEAD 200 responses that are not
    streamed (streamed SPARQL results and file downloads are left alone; dumps set their own validators).
-   The same test, whatever the method, tells the shared result cache (server/result_cache.py) that the
+   The same test, whatever the method, tells the shared result cache (server/web/result_cache.py) that the
    answer is a function of the build and the request (`STABLE_ENVIRON_KEY`);
 2. Flask-Compress: gzip (or brotli) of text responses the client accepts, suffixing a strong ETag with the
    coding (`"…:gzip"`), since a compressed body is another representation;

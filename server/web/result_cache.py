@@ -9,7 +9,7 @@ builds that are gone.
 What is stored is the response exactly as Flask sent it (status, headers, body: after compression, CORS,
 validators), so a hit is the same bytes as the miss that stored it, with `X-Cache: hit` instead of `miss`
 and a fresh `Date`; a conditional request on a hit gets its 304 from werkzeug's `make_conditional`, the
-call the app makes on a miss (server/http_cache.py). Only answers the app itself calls stable are stored
+call the app makes on a miss (server/web/http_cache.py). Only answers the app itself calls stable are stored
 (`http_cache.STABLE_ENVIRON_KEY`: 200, whole, not exempt, not `no-store`), of the build the key names, with
 a `Content-Length` within the entry bound, for GET (HEAD reads them) and SPARQL query POSTs.
 

@@ -2,7 +2,7 @@
 
 gunicorn runs through its Python API: one master, `workers` processes forked from it, each with `threads`
 threads (the gthread worker: a slow client or a long query does not hold a whole process) and its own pool
-of query children (server/executor.py), started right after the fork. Each worker opens the published store
+of query children (server/engine/executor.py), started right after the fork. Each worker opens the published store
 read-only for itself. `kill -HUP <master>` restarts the workers gracefully, e.g. to serve a new build.
 
 A new build is served without anyone sending a signal: a thread of the master (started by gunicorn's
@@ -65,7 +65,7 @@ def gunicorn_options(options: ServeOptions, settings: Settings) -> dict[str, Any
         "graceful_timeout": int(settings.query_timeout) + 5,
         "limit_request_line": MAX_REQUEST_LINE,
         "preload_app": True,
-        "accesslog": None,  # the app writes one line per request (server/system.py)
+        "accesslog": None,  # the app writes one line per request (server/web/system.py)
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "cdv-graph",

@@ -72,7 +72,7 @@ def _build_header(response: Response) -> Response:
     """Name the build this process serves on every response, so a client can tell answers of two builds apart.
 
     A worker serves one build for its whole life (it opens the store once; a new build is served by new
-    workers, server/serve.py), so its build id is the one every answer of this worker was computed from.
+    workers, server/web/serve.py), so its build id is the one every answer of this worker was computed from.
     No header while nothing is published.
     """
     from server.web.http_cache import current_build_id
