@@ -421,7 +421,9 @@ def test_workers_share_the_cache_and_a_new_build_gets_new_answers(tmp_path: Path
         assert {dict(h)["X-Cdv-Build"] for _, h, _ in before.values()} == {first.build_id}
 
         second = build(load_settings({"build_dir": build_dir}))  # the project's data, into the same folder
-        wait_for_build(server.url, second.build_id)  # server/web/serve.py reloads its workers on a publication
+        wait_for_build(
+            server.url, second.build_id
+        )  # server/web/serve.py reloads its workers on a publication
         after = [get(url) for url in [*SHARED, COUNT_GRAPHS] for _ in range(3)]
         assert {r.headers["X-Cdv-Build"] for r in after} == {second.build_id}
         assert Counter(r.headers["X-Cache"] for r in after) == {"miss": 6, "hit": 12}
