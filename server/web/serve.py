@@ -178,9 +178,11 @@ def _post_worker_init(worker: Any) -> None:
     with app.app_context():
         try:
             engine().warm_up()
-        except NoRelease as err:  # 503 from /health and /sparql until a build is published
-            logging.getLogger("cdv").warning("no store to serve yet: %s", err)
-        except (DomainError, OSError) as err:  # 503 from /health and /sparql until a build is published
+        except (
+            NoRelease,
+            DomainError,
+            OSError,
+        ) as err:  # 503 from /health and /sparql until a build is published
             logging.getLogger("cdv").warning("no store to serve yet: %s", err)
 
 
