@@ -11,12 +11,14 @@ parentheses): the expression is built, never passed through. Messages are in Fre
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from itertools import groupby
 
 import snowballstemmer
 from markupsafe import Markup, escape
+from snowballstemmer.basestemmer import BaseStemmer
 
 from server.core.errors import ClientError
 
@@ -30,7 +32,9 @@ HINT = (
 # The index's columns: each text as written (prefixes match there) and as stems (words and phrases do).
 WORD_COLUMNS = "{label kinds body}"
 STEM_COLUMNS = "{slabel skinds sbody}"
-_FRENCH = snowballstemmer.stemmer("french")
+# A Snowball stemmer keeps the word it is stemming as its own state: one shared by a server worker's threads
+# mixed their words (IndexError in the middle of a search, a 500, seen in the soak test). One per thread.
+_STEMMERS = threading.local()
 
 # Private markers for FTS5 snippet()/highlight(): control characters, which the index never holds
 # (index_text replaces them with spaces), so a marker in the output can only be one FTS5 put there.
@@ -73,13 +77,20 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _french() -> BaseStemmer:
+    """This thread's French stemmer."""
+    if not hasattr(_STEMMERS, "french"):
+        _STEMMERS.french = snowballstemmer.stemmer("french")
+    return _STEMMERS.french
+
+
 def stem_word(word: str) -> str:
     """The French stem of one word: folded, stemmed by Snowball, then a final plural s or x dropped.
 
     Snowball keeps the s of "emplois" and the x of "jeux" (it cannot tell them from "bois" or "prix"); for
     search, conflating those few words costs less than missing every plural in -ois, -ais, -eux.
     """
-    stem = _FRENCH.stemWord(fold(word)) or fold(word)
+    stem = _french().stemWord(fold(word)) or fold(word)
     return stem[:-1] if len(stem) > 2 and stem[-1] in "sx" else stem
 
 
