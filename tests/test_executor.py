@@ -7,7 +7,6 @@ exists (killed and reaped), checked with os.kill(pid, 0).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import threading
@@ -19,8 +18,8 @@ import pytest
 
 from server.core import sparql_guard as guard
 from server.core.errors import DomainError
-from server.engine.executor import InProcess, ProcessPool, QueryTimeout, StreamAborted
-from server.engine.query_process import Job, Unacceptable, child_main, dataset_options
+from server.engine.executor import InProcess, ProcessPool, QueryTimeout, StreamAborted, spawn_child
+from server.engine.query_process import Job, Unacceptable, dataset_options
 from server.engine.release import Release
 from server.web.errors import http_status
 
@@ -189,15 +188,10 @@ def test_query_errors_come_back_as_client_errors(
 
 def test_an_orphaned_child_stops_by_itself(release: Release) -> None:
     """The kernel alarm armed before each job ends a child nobody kills (budget + 2 s grace)."""
-    context = multiprocessing.get_context("forkserver")
-    parent_end, child_end = context.Pipe()
-    process = context.Process(target=child_main, args=(child_end, str(release.store_path)), daemon=True)
-    process.start()
-    child_end.close()
+    process, parent_end = spawn_child(release.store_path)
     assert parent_end.poll(30) and parent_end.recv_bytes() == b"r"
     parent_end.send(Job(HEAVY, JSON, None, budget=0.2))
-    process.join(timeout=10)
-    assert process.exitcode == -signal.SIGALRM
+    assert process.wait(timeout=10) == -signal.SIGALRM
     parent_end.close()
 
 
@@ -284,3 +278,17 @@ def test_only_queries_that_may_hold_service_or_from_are_parsed(query: str, needs
 )
 def test_is_update(text: str, update: bool) -> None:
     assert guard.is_update(text) is update
+
+
+@pytest.mark.parametrize(
+    "package", ["rdflib", "pyparsing", "werkzeug", "flask", "jinja2", "requests", "pyshacl"]
+)
+def test_a_query_child_imports_no_more_than_it_needs(package: str) -> None:
+    """Each child pays for its imports in memory: the query loop must not pull in the web or rdflib."""
+    import subprocess
+    import sys
+
+    code = "import sys, server.engine.query_process; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'pyoxigraph'" in loaded
+    assert f"'{package}'" not in loaded

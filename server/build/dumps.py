@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
-from server.build.validate import Report, validate_graph
 from server.core import metadata as md
 from server.core.config import Settings
 from server.core.dcat import catalog_graph
@@ -30,6 +29,9 @@ from server.core.negotiation import JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Fo
 from server.core.rdfio import load_rdflib, rdf_files
 from server.core.sparql_rewrite import values
 from server.core.vocab import OWL_VERSION_INFO
+
+if TYPE_CHECKING:  # pyshacl is loaded by the build only, never by the server's workers (they import METADATA)
+    from server.build.validate import Report
 
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
 METADATA = "metadata"  # the release folder holding catalog.nt, void.nt and shapes.nt
@@ -288,6 +290,8 @@ DCAT_SHAPES = "dcat-ap*.ttl"
 def catalog_report(catalog: Graph, shapes_dir: Path) -> Report:
     """Validate a catalogue against the project's DCAT-AP shapes (and those only)."""
     shapes = load_rdflib(sorted(shapes_dir.glob(DCAT_SHAPES)))
+    from server.build.validate import validate_graph
+
     return validate_graph(catalog, shapes, Graph())
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from server.core.errors import NotAcceptable
+
+if TYPE_CHECKING:  # werkzeug is imported where an Accept header is parsed: query processes never do
+    from werkzeug.datastructures import MIMEAccept
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,14 @@ def best_match(accept: str | None, offered: Sequence[Format], default: Format | 
     """
     if not accept or not accept.strip():
         return default or offered[0]
+    return _best_match(accept, tuple(offered))
+
+
+@lru_cache(maxsize=1024)  # pure, and clients send few distinct Accept headers: each is parsed once per pair
+def _best_match(accept: str, offered: tuple[Format, ...]) -> Format:
+    from werkzeug.datastructures import MIMEAccept
+    from werkzeug.http import parse_accept_header
+
     parsed = parse_accept_header(accept, MIMEAccept)
     best: tuple[float, int, int] | None = None
     chosen: Format | None = None

@@ -1,9 +1,11 @@
 """Run user SPARQL queries under a time limit that truly stops the work: in child processes that can be killed.
 
 pyoxigraph offers no way to cancel a running query from Python. So each server worker keeps a small pool of
-warm query processes (`Settings.query_workers`, see server/engine/query_process.py), forked from a fork server;
-each has the published store open read-only and runs one query at a time, sending its results back in
-chunks over a pipe. The parent waits for the first chunk, the whole result or an error before it answers,
+warm query processes (`Settings.query_workers`, see server/engine/query_process.py), each a fresh Python
+(`subprocess`, no fork of the threaded server process) that imports only pyoxigraph and the query loop, has
+the published store open read-only and runs one query at a time, sending its results back in chunks over a
+socket pair. The server worker inspects each query first (`sparql_guard`: SERVICE refused, FROM noted), so
+the children never load rdflib's parser. The parent waits for the first chunk, the whole result or an error before it answers,
 so the status code is always the right one, then streams the remaining chunks to the client. At the
 deadline the parent kills the child (SIGKILL: its CPU is freed at once, whatever the query was doing) and
 forks a fresh one.
@@ -14,23 +16,28 @@ and to measure the cost of the child processes).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
-import multiprocessing
+import os
 import queue
+import socket
+import subprocess
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import NoReturn, Protocol
 
 import pyoxigraph as ox
 
 from server.core import sparql_formats as formats
+from server.core import sparql_guard as guard
 from server.core.errors import QueryFailed, Unavailable, from_kind
 from server.engine.query_process import (
     CHUNK,
@@ -42,14 +49,13 @@ from server.engine.query_process import (
     UNACCEPTABLE,
     Job,
     Unacceptable,
-    child_main,
     error_text,
     start,
 )
 
 log = logging.getLogger("cdv.executor")
 
-PRELOAD = ["server.engine.query_process", "rdflib.plugins.sparql.parser"]  # imported once, by the fork server
+CHILD_MAIN = "from server.engine.query_process import main; main()"
 
 
 @dataclass
@@ -85,14 +91,50 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def inspected(job: Job) -> Job:
+    """The job once its query is inspected: QueryRefused for SERVICE, FROM / FROM NAMED noted."""
+    return replace(job, names_dataset=guard.inspect(job.query).names_dataset)
+
+
+def explained(job: Job, err: guard.QuerySyntaxError) -> guard.QuerySyntaxError | guard.QueryRefused:
+    """A syntax error, or the refusal of SPARQL Update when that is what the text is (a clearer message)."""
+    return guard.QueryRefused(guard.UPDATE_REFUSED) if guard.is_update(job.query) else err
+
+
 def run_in_process(store: ox.Store, job: Job) -> Result:
     """Run a job in this process, without time limit; the whole result in memory."""
-    form, media_type, result = start(store, job)
+    try:
+        form, media_type, result = start(store, inspected(job))
+    except guard.QuerySyntaxError as err:
+        raise explained(job, err) from None
     try:
         body = result.serialize(format=formats.serialiser(form, media_type))
     except (OSError, RuntimeError, ValueError) as err:
         raise QueryFailed(f"the query could not be evaluated: {error_text(err)}") from None
     return Result(form, body=body)
+
+
+def spawn_child(
+    store_path: Path, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[subprocess.Popen[bytes], Connection]:
+    """Start a query child on `store_path`: the process and the parent's end of its socket pair.
+
+    A fresh interpreter rather than a fork: forking a threaded server process is unsafe, and a fork server
+    (multiprocessing's) costs two more resident processes per server worker. The child gets this process's
+    import path, so it runs the same code whether the project is installed or run from a checkout.
+    """
+    parent_end, child_end = socket.socketpair()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        process = subprocess.Popen(  # our own interpreter and module, no shell
+            [sys.executable, "-c", CHILD_MAIN, str(child_end.fileno()), str(store_path), str(chunk_bytes)],
+            pass_fds=(child_end.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    finally:
+        child_end.close()  # else the parent would never see EOF when the child dies
+    return process, Connection(parent_end.detach())
 
 
 # --- the parent side: a pool of children -----------------------------------------------------------------
@@ -106,9 +148,13 @@ class _Expired(Exception):
 class _Child:
     """A query child and the parent's end of its pipe."""
 
-    process: BaseProcess
+    process: subprocess.Popen[bytes]
     conn: Connection
-    ready: bool = False  # its READY message was read: the store is open, the parser warm
+    ready: bool = False  # its READY message was read: the store is open
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
 
 
 class ProcessPool:
@@ -119,14 +165,11 @@ class ProcessPool:
         self.chunk_bytes = chunk_bytes
         self.size = size
         self.timeout = timeout
-        # Children are forked from a small single-threaded "fork server" process that has already imported
-        # pyoxigraph and the query parser: a new child (at start, after a timeout) is ready in milliseconds,
-        # and the threaded server process itself is never forked.
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
         self._idle: queue.SimpleQueue[_Child] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._children: set[int] = set()
+        self._children: dict[int, _Child] = {}  # every live child, idle or busy
+        # A pool dropped without close() (a test's app, an interpreter exiting) still stops its children.
+        self._finalizer = weakref.finalize(self, _stop_all, self._children)
         self._closed = False
         for _ in range(size):
             self._idle.put(self._spawn())
@@ -137,19 +180,12 @@ class ProcessPool:
             return sorted(self._children)
 
     def _spawn(self) -> _Child:
-        """Fork a new child from the fork server; it opens the store and says READY on its own."""
-        parent_end, child_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(
-            target=child_main,
-            args=(child_end, str(self.store_path), self.chunk_bytes),
-            name="cdv-query",
-            daemon=True,
-        )
-        process.start()
-        child_end.close()  # else the parent would never see EOF when the child dies
+        """Start a new child; it opens the store and says READY on its own."""
+        process, conn = spawn_child(self.store_path, self.chunk_bytes)
+        child = _Child(process, conn)
         with self._lock:
-            self._children.add(process.pid or 0)
-        return _Child(process, parent_end)
+            self._children[process.pid] = child
+        return child
 
     def _acquire(self, deadline: float) -> _Child:
         """A free, live child; QueryTimeout when none is free by `deadline`."""
@@ -158,7 +194,7 @@ class ProcessPool:
                 child = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
             except queue.Empty:
                 raise QueryTimeout(self._busy()) from None
-            if child.process.is_alive():
+            if child.alive():
                 return child
             self._discard(child, "found dead")
 
@@ -177,10 +213,11 @@ class ProcessPool:
         """Kill a child (SIGKILL frees its CPU at once), reap it, and start a fresh one."""
         pid = child.process.pid
         child.process.kill()
-        child.process.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # not reaped yet: SIGKILL still ends it
+            child.process.wait(timeout=5)
         child.conn.close()
         with self._lock:
-            self._children.discard(pid or 0)
+            self._children.pop(pid, None)
             closed = self._closed
         log.warning("query worker %s stopped (%s)", pid, reason)
         if not closed:
@@ -217,6 +254,13 @@ class ProcessPool:
 
     def run(self, job: Job, deadline: float) -> Result:
         """Run `job` in a free child; QueryTimeout if it has not answered by `deadline`."""
+        job = inspected(job)  # before taking a child: a refused query costs none
+        try:
+            return self._run(job, deadline)
+        except guard.QuerySyntaxError as err:
+            raise explained(job, err) from None
+
+    def _run(self, job: Job, deadline: float) -> Result:
         child = self._acquire(deadline)
         try:
             self._await_ready(child, deadline)
@@ -258,15 +302,22 @@ class ProcessPool:
         """Stop every child (the server worker is exiting)."""
         with self._lock:
             self._closed = True
-        while True:
-            try:
-                child = self._idle.get_nowait()
-            except queue.Empty:
-                return
-            child.conn.close()  # the child sees EOF and exits
-            child.process.join(timeout=2)
-            if child.process.is_alive():
-                child.process.kill()
+        self._finalizer()
+
+
+def _stop_all(children: dict[int, _Child]) -> None:
+    """Close every child's socket (an idle child sees EOF and exits), then kill those still running after 2 s."""
+    stopping = list(children.values())
+    children.clear()
+    for child in stopping:
+        child.conn.close()
+    deadline = time.monotonic() + 2
+    for child in stopping:
+        try:
+            child.process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
 
 
 class _Stream:

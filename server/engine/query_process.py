@@ -1,17 +1,22 @@
 """What a query process does: inspect, run and serialise one query, and the loop of a query child.
 
-A query child (started by server/engine/executor.py) opens the published store read-only, then runs one job at a
-time: it inspects the query (`sparql_guard`), runs it with the dataset the request asks for, and writes
+A query child (started by server/engine/executor.py as a fresh `python` running `main`) opens the published
+store read-only, then runs one job at a time: it runs the query (inspected by the parent, see
+server/engine/executor.py) with the dataset the request asks for, and writes
 the results with pyoxigraph's own serialisers into tagged messages over its pipe: the whole result when it
 fits in CHUNK_BYTES, else a first chunk, more chunks and an end mark; or an error. Before each job it arms a
 kernel alarm for the job's budget plus a grace period, so even a child whose server worker has vanished
 stops on time.
+
+A child imports pyoxigraph and the few pure modules it needs, nothing else (no rdflib, no werkzeug, no
+Flask): each one costs its memory once per child.
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -20,8 +25,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from server.core import sparql_formats as formats
-from server.core import sparql_guard as guard
 from server.core.errors import DomainError, QueryFailed
+from server.core.sparql_guard import QuerySyntaxError  # the module loads rdflib only in its functions
 
 CHUNK_BYTES = 64 * 1024  # a child sends results in pieces of this size; smaller results go in one message
 ALARM_GRACE = 2.0  # seconds a child may outlive its budget before the kernel stops it on its own
@@ -47,6 +52,7 @@ class Job:
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None  # what relative IRIs in the query resolve against: the endpoint's URL
     budget: float = 0.0  # seconds left when the job is handed to a child (set by the pool)
+    names_dataset: bool = False  # FROM / FROM NAMED in the query (the parent's sparql_guard says so)
 
 
 class Unacceptable(Exception):
@@ -83,17 +89,13 @@ def form_of(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> st
 def start(store: ox.Store, job: Job) -> tuple[str, str, Any]:
     """Inspect and start the query: its form, the media type to write, the pyoxigraph result.
 
-    DomainError kinds for refused or malformed queries, Unacceptable when the client accepts no format of the form.
+    The job was inspected by the parent (`sparql_guard`: SERVICE refused, `names_dataset` set). DomainError
+    kinds for malformed queries, Unacceptable when the client accepts no format of the form.
     """
-    inspection = guard.inspect(job.query)
     try:
-        result = store.query(
-            job.query, base_iri=job.base_iri, **dataset_options(job, inspection.names_dataset)
-        )
+        result = store.query(job.query, base_iri=job.base_iri, **dataset_options(job, job.names_dataset))
     except SyntaxError as err:
-        if guard.is_update(job.query):
-            raise guard.QueryRefused(guard.UPDATE_REFUSED) from None
-        raise guard.QuerySyntaxError(f"query syntax error: {error_text(err)}") from None
+        raise QuerySyntaxError(f"query syntax error: {error_text(err)}") from None
     except (OSError, RuntimeError, ValueError) as err:
         raise QueryFailed(f"the query could not be evaluated: {error_text(err)}") from None
     form = form_of(result)
@@ -166,7 +168,6 @@ def child_main(conn: Connection, store_path: str, chunk_bytes: int = CHUNK_BYTES
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel ends the process: no Python code needed
     store = ox.Store.read_only(store_path)
-    guard.warm_up()
     try:
         conn.send_bytes(READY)
     except OSError:
@@ -198,3 +199,9 @@ def _child_loop(conn: Connection, store: ox.Store, chunk_bytes: int) -> None:
             return
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main() -> None:
+    """The entry point of a query child: `python -c "…main()" FD STORE_PATH CHUNK_BYTES` (see the executor)."""
+    fd, store_path, chunk_bytes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    child_main(Connection(fd), store_path, chunk_bytes)
