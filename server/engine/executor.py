@@ -20,8 +20,10 @@ import contextlib
 import errno
 import json
 import logging
+import math
 import os
 import queue
+import select
 import socket
 import subprocess
 import sys
@@ -29,7 +31,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NoReturn, Protocol
@@ -151,10 +153,20 @@ class _Child:
     process: subprocess.Popen[bytes]
     conn: Connection
     ready: bool = False  # its READY message was read: the store is open
+    # One poll object per child, registered once: Connection.poll builds a selector at each call (the wait
+    # for an answer is on every query's path).
+    poller: select.poll = field(default_factory=select.poll)
+
+    def __post_init__(self) -> None:
+        self.poller.register(self.conn.fileno(), select.POLLIN)
+
+    def wait(self, seconds: float) -> bool:
+        """Whether the child said something (or closed its end) within `seconds`."""
+        return bool(self.poller.poll(max(math.ceil(seconds * 1000), 0)))
 
     def alive(self) -> bool:
-        """Whether the process still runs."""
-        return self.process.poll() is None
+        """Whether an idle child still runs: a ready, idle child sends nothing, so anything readable is its EOF."""
+        return not (self.ready and self.wait(0))
 
 
 class ProcessPool:
@@ -229,7 +241,7 @@ class ProcessPool:
     def _receive(self, child: _Child, deadline: float) -> bytes:
         """The child's next message; _Expired at the deadline, EOFError if it died."""
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not child.conn.poll(remaining):
+        if remaining <= 0 or not child.wait(remaining):
             raise _Expired
         return child.conn.recv_bytes()
 

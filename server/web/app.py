@@ -11,6 +11,7 @@ from server.core.config import Settings, load_settings
 from server.web.errors import register_error_handlers
 from server.web.http_cache import init_http_cache
 from server.web.result_cache import init_result_cache
+from server.web.sparql_fast import FastProtocol
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +22,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_error_handlers(app)
+    # Innermost WSGI layer: plain SPARQL queries skip Flask's dispatch; the cache and the log see no difference.
+    app.wsgi_app = FastProtocol(app, app.wsgi_app)  # type: ignore[method-assign]
     init_result_cache(app)  # first: the access log (system.init_app) wraps it and logs hits too
     _register_blueprints(app)
     init_http_cache(app)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 from server.core.config import Settings
 from server.core.errors import Unavailable
@@ -22,10 +22,15 @@ def settings() -> Settings:
 
 def engine() -> Engine:
     """The engine of the running app, opened once per process (gunicorn workers fork after start)."""
-    state = current_app.extensions.setdefault("cdv.engine", {})
+    return engine_of(current_app)
+
+
+def engine_of(app: Flask) -> Engine:
+    """The engine of `app` in this process (for code that runs outside a request context)."""
+    state = app.extensions.setdefault("cdv.engine", {})
     pid = os.getpid()
     if state.get("pid") != pid:
-        state["engine"] = open_engine(settings())
+        state["engine"] = open_engine(app.config["CDV"])
         state["pid"] = pid
     return state["engine"]
 

@@ -50,6 +50,17 @@ def http_headers(err: DomainError) -> dict[str, str]:
     return headers
 
 
+def error_response(err: DomainError) -> Response:
+    """The plain-text answer to a domain error: its message, status and headers."""
+    return _plain(err.message, http_status(err), http_headers(err))
+
+
+def unexpected_response() -> Response:
+    """The answer to a bug: a 500 that says the error was logged, never its trace."""
+    log.exception("unexpected error")
+    return _plain("500 Internal Server Error: the error was logged.", 500)
+
+
 def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
     response.headers.update(headers or {})
@@ -67,7 +78,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError) -> Response:
-        return _plain(err.message, http_status(err), http_headers(err))
+        return error_response(err)
 
     @app.errorhandler(NoRelease)
     def _no_release(err: NoRelease) -> Response:
@@ -87,5 +98,4 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
-        log.exception("unexpected error")
-        return _plain("500 Internal Server Error: the error was logged.", 500)
+        return unexpected_response()

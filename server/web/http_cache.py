@@ -27,11 +27,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response as BaseResponse
 
 from server.core.metadata import built_at
 from server.web.assets import assets_fingerprint
@@ -99,12 +102,12 @@ def etag_for(build_id: str, path: str, query: bytes | str, variant: str) -> str:
     return hashlib.sha256("\0".join((build_id, path, raw, variant)).encode()).hexdigest()[:32]
 
 
-def current_build_id() -> str | None:
-    """The build the serving store comes from, or None when no store can be opened."""
-    from server.web.context import engine
+def current_build_id(app: Flask | None = None) -> str | None:
+    """The build the serving store comes from (of `app`, outside a request), or None when none can be opened."""
+    from server.web.context import engine_of
 
     try:
-        return engine().build_id
+        return engine_of(app or current_app).build_id
     except Exception:  # no published build: answers carry no validators, whatever the reason
         return None
 
@@ -122,35 +125,38 @@ def init_http_cache(app: Flask) -> None:
     app.after_request(_discovery_links)
 
 
-def _stable(response: Response) -> bool:
-    """Whether this whole answer depends on nothing but the build and the request (any method)."""
-    if response.status_code != 200 or response.is_streamed or response.cache_control.no_store:
-        return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    return not getattr(view, _EXEMPT, False)
-
-
 def _add_validators(response: Response) -> Response:
     """ETag, Last-Modified and Cache-Control from the build (step 1)."""
-    if not _stable(response):
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, _EXEMPT, False):
         return response
     build_id = current_build_id()
-    if build_id is None:
-        return response
-    request.environ[STABLE_ENVIRON_KEY] = build_id
-    if request.method not in ("GET", "HEAD"):
-        return response
+    if build_id is not None and validators(response, request, build_id, settings().project_root):
+        request.environ[STABLE_ENVIRON_KEY] = build_id
+    return response
+
+
+def validators(response: BaseResponse, req: Request, build_id: str, project_root: Path) -> bool:
+    """Give a GET/HEAD answer its build-derived validators; whether the answer is stable (any method).
+
+    Stable: the whole answer depends on nothing but the build and the request (a 200, not streamed, not
+    marked no-store). Used by Flask's hook above and by the SPARQL path below Flask (server/web/sparql_fast.py).
+    """
+    if response.status_code != 200 or response.is_streamed or response.cache_control.no_store:
+        return False
+    if req.method not in ("GET", "HEAD"):
+        return True
     if response.get_etag()[0] is None:
-        assets = assets_fingerprint(settings().project_root)  # a page's front-end assets: part of its variant
+        assets = assets_fingerprint(project_root)  # a page's front-end assets: part of its variant
         variant = f"{response.content_type}|{response.headers.get('Content-Language', '')}|{assets}"
-        query = canonical_query(request.args.items(multi=True))
-        response.set_etag(etag_for(build_id, request.path, query, variant))
+        query = canonical_query(req.args.items(multi=True))
+        response.set_etag(etag_for(build_id, req.path, query, variant))
     if response.last_modified is None:
         response.last_modified = built_at(build_id)
     if not response.headers.get("Cache-Control"):
         response.cache_control.public = True
         response.cache_control.no_cache = True
-    return response
+    return True
 
 
 def _evaluate(response: Response) -> Response:

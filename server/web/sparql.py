@@ -15,13 +15,15 @@ from functools import lru_cache
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request
 
 from server.core import rdf as ox
 from server.core import service_description as sd
 from server.core import sparql_formats as formats
+from server.core.config import Settings
 from server.core.errors import (
     ClientError,
     DomainError,
@@ -37,7 +39,7 @@ from server.engine import Engine
 from server.engine.executor import Result
 from server.engine.query_process import Job, Unacceptable
 from server.engine.release import NoRelease
-from server.web.context import engine, serving_manifest, settings
+from server.web.context import engine, engine_of, serving_manifest, settings
 from server.web.http_cache import varies_in_time
 from server.web.sparql_editor import editor_page
 from server.web.system import LOG_ENVIRON_KEY
@@ -160,42 +162,57 @@ def _choices(accept: str | None, format_names: tuple[str, ...]) -> Mapping[str, 
     return MappingProxyType(chosen)
 
 
-def published_engine() -> Engine:
-    """The engine of this process; 503 while no build is published."""
+def published_engine(app: Flask | None = None) -> Engine:
+    """The engine of this process (of `app`, outside a request context); 503 while no build is published."""
     try:
-        return engine()
+        return engine() if app is None else engine_of(app)
     except NoRelease as err:
         raise Unavailable(f"no data is published yet ({err}).") from None
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    """The SPARQL 1.1 Protocol query operation; the service description or the editor without a query."""
-    protocol = read_protocol(request.method, request.mimetype, request.args, _form(), _body())
+    """The SPARQL 1.1 Protocol query operation; the service description or the editor without a query.
+
+    Most query requests never get here: server/web/sparql_fast.py answers them below Flask with `answer`.
+    """
+    protocol = read_request(request, settings().max_body_bytes)
     if protocol.query is None:
         return description(protocol.format_names)
     if request.method == "GET" and not protocol.format_names and wants_editor(request.headers.get("Accept")):
         # A browser following a "query this" link gets the editor with the query in it, not a download.
         return _editor_response(protocol.query)
-    cfg = settings()
-    log_fields = request.environ.setdefault(LOG_ENVIRON_KEY, {})
+    return answer(request, protocol, settings(), published_engine(), endpoint_url())
+
+
+def read_request(req: Request, max_body_bytes: int) -> ProtocolRequest:
+    """What a request asks by the SPARQL 1.1 Protocol, its body read within `max_body_bytes`."""
+    return read_protocol(
+        req.method, req.mimetype, req.args, _form(req, max_body_bytes), _body(req, max_body_bytes)
+    )
+
+
+def answer(req: Request, protocol: ProtocolRequest, cfg: Settings, store: Engine, base_iri: str) -> Response:
+    """Run the query of a protocol request and answer its results in the negotiated format."""
+    assert protocol.query is not None
+    log_fields = req.environ.setdefault(LOG_ENVIRON_KEY, {})
     log_fields["query"] = " ".join(protocol.query.split())[:300]
     if len(protocol.query) > cfg.max_query_length:
         raise PayloadTooLarge(
             f"the query is {len(protocol.query)} characters long; the limit is {cfg.max_query_length}."
         )
-    chosen = choices(request.headers.get("Accept"), protocol.format_names)
+    chosen = choices(req.headers.get("Accept"), protocol.format_names)
     job = Job(
         protocol.query,
         _media_type(chosen[formats.SOLUTIONS]),
         _media_type(chosen[formats.GRAPH]),
         protocol.default_graphs,
         protocol.named_graphs,
-        base_iri=endpoint_url(),
+        base_iri=base_iri,
     )
     started = time.monotonic()
     try:
-        result = published_engine().run(job, started + cfg.query_timeout)
+        result = store.run(job, started + cfg.query_timeout)
     except Unacceptable as err:
         raise NotAcceptable(str(chosen[err.form])) from None
     except DomainError as err:
@@ -226,11 +243,11 @@ def _results_response(result: Result, fmt: Format) -> Response:
     return response
 
 
-def _form() -> MultiDict:
+def _form(req: Request, limit: int) -> MultiDict:
     """The fields of a form POST, decoded as UTF-8 (the body is not read otherwise)."""
-    if request.method != "POST" or request.mimetype != FORM:
+    if req.method != "POST" or req.mimetype != FORM:
         return MultiDict()
-    text = _utf8(_raw_body(), "form body")
+    text = _utf8(_raw_body(req, limit), "form body")
     try:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except ValueError:
@@ -238,27 +255,27 @@ def _form() -> MultiDict:
     return MultiDict(pairs)
 
 
-def _body() -> str | None:
+def _body(req: Request, limit: int) -> str | None:
     """The query of a POST `application/sparql-query` body, as UTF-8 text."""
-    if request.method != "POST" or request.mimetype != SPARQL_QUERY:
+    if req.method != "POST" or req.mimetype != SPARQL_QUERY:
         return None
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    charset = req.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
         raise UnsupportedMediaType(f"a {SPARQL_QUERY} body must be UTF-8, not {charset}.")
-    return _utf8(_raw_body(), "query body")
+    return _utf8(_raw_body(req, limit), "query body")
 
 
-def _raw_body() -> bytes:
-    """The request body within Settings.max_body_bytes; PayloadTooLarge beyond."""
-    limit = settings().max_body_bytes
+def _raw_body(req: Request, limit: int) -> bytes:
+    """The request body within `limit` bytes (Settings.max_body_bytes); PayloadTooLarge beyond."""
+    req.max_content_length = limit
     try:
-        data = request.get_data(cache=False)
+        data = req.get_data(cache=False)
     except RequestEntityTooLarge:
-        raise _too_large() from None
+        raise _too_large(limit) from None
     # A chunked body (no Content-Length) is cut at the limit by werkzeug without an error: a body that
     # reaches the limit is taken as too large rather than read truncated.
-    if request.content_length is None and len(data) >= limit:
-        raise _too_large()
+    if req.content_length is None and len(data) >= limit:
+        raise _too_large(limit)
     return data
 
 
@@ -270,9 +287,9 @@ def _utf8(data: bytes, what: str) -> str:
         raise ClientError(f"the {what} is not valid UTF-8 (byte {err.start}).") from None
 
 
-def _too_large() -> PayloadTooLarge:
+def _too_large(limit: int) -> PayloadTooLarge:
     """The 413 of a body over the limit."""
-    return PayloadTooLarge(f"the request body is over the limit of {settings().max_body_bytes} bytes.")
+    return PayloadTooLarge(f"the request body is over the limit of {limit} bytes.")
 
 
 # --- without a query: service description or editor ---------------------------------------------------------
@@ -306,9 +323,10 @@ def _editor_response(query: str | None) -> Response:
     return response
 
 
-def endpoint_url() -> str:
+def endpoint_url(req: Request | None = None, cfg: Settings | None = None) -> str:
     """The absolute URL of /sparql as clients reach it (Settings.public_url when set)."""
-    return site_root(settings().public_url, request.url_root, absolute=True) + "sparql"
+    req, cfg = req or request, cfg or settings()
+    return site_root(cfg.public_url, req.url_root, absolute=True) + "sparql"
 
 
 def _dataset_figures(store: Engine) -> sd.DatasetFigures:

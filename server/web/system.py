@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 from flask_cors import CORS
+from werkzeug.wrappers import Response as BaseResponse
 
 from server.engine.release import NoRelease
 
@@ -21,6 +22,8 @@ LOG_ENVIRON_KEY = (
     "cdv.log"  # routes add fields to the access-log line through request.environ[LOG_ENVIRON_KEY]
 )
 BUILD_HEADER = "X-Cdv-Build"  # the build every answer was computed from (the store this process serves)
+CORS_ORIGIN = "*"
+CORS_EXPOSED = [BUILD_HEADER]
 
 
 def init_app(app: Flask) -> None:
@@ -30,13 +33,13 @@ def init_app(app: Flask) -> None:
     # is answered by flask-cors.
     CORS(
         app,
-        origins="*",
+        origins=CORS_ORIGIN,
         send_wildcard=True,
         methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["Accept", "Accept-Language", "Content-Type"],
         max_age=CORS_MAX_AGE,
         supports_credentials=False,
-        expose_headers=[BUILD_HEADER],
+        expose_headers=CORS_EXPOSED,
     )
     app.after_request(_build_header)
     app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
@@ -81,6 +84,22 @@ def _build_header(response: Response) -> Response:
     if build_id:
         response.headers[BUILD_HEADER] = build_id
     return response
+
+
+def common_headers(response: BaseResponse, build_id: str | None) -> None:
+    """Add what the app-wide hooks add to every answer of a simple request (not a preflight), for the SPARQL
+    path below Flask (server/web/sparql_fast.py): CORS (flask-cors with the settings above: the wildcard
+    origin, the exposed headers), the build header, and `Vary: Accept-Encoding` (Flask-Compress names it on
+    every answer, compressed or not)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Accept-Encoding"
+    elif "accept-encoding" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Encoding"
+    if build_id:
+        response.headers[BUILD_HEADER] = build_id
+    response.headers["Access-Control-Allow-Origin"] = CORS_ORIGIN
+    response.headers["Access-Control-Expose-Headers"] = ", ".join(CORS_EXPOSED)
 
 
 class AccessLog:
