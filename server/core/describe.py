@@ -211,24 +211,43 @@ def inverse_label_property(cdv: str) -> str:
     return cdv + "libelleInverse"
 
 
-def label_triples(store: Backend, iris: Iterable[str], cdv: str) -> tuple[ox.Triple, ...]:
+def label_triples(
+    store: Backend,
+    iris: Iterable[str],
+    cdv: str,
+    vocabulary: Iterable[str] = (),
+    known: dict[str, tuple[ox.Triple, ...]] | None = None,
+) -> tuple[ox.Triple, ...]:
     """One query, the batched one: labels, definitions, types, notations and orders of many IRIs at once.
 
     It names the properties and classes a page shows and the neighbours of its context (breadcrumb,
-    previous/next), however many there are.
+    previous/next), however many there are. The `vocabulary` terms (properties, classes, datatypes) change
+    only with the build: those found in `known` (kept by the caller for the life of its store) are not
+    asked again, and what the query says of the others is added to it.
     """
-    wanted = sorted(set(iris))
-    if not wanted:
-        return ()
-    properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
-    query = (
-        sparql_prefixes(cdv)
-        + f"""SELECT ?t ?k ?v WHERE {{
+    known = {} if known is None else known
+    terms = set(vocabulary)
+    missing = {t for t in terms if t not in known}
+    wanted = sorted(set(iris) | missing)
+    found: tuple[ox.Triple, ...] = ()
+    if wanted:
+        properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
+        query = (
+            sparql_prefixes(cdv)
+            + f"""SELECT ?t ?k ?v WHERE {{
   {_values("t", wanted)}
   ?t ?k ?v . {_in("k", dict.fromkeys(properties))}
 }}"""
-    )
-    return tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
+        )
+        found = tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
+    if missing:
+        learned: dict[str, list[ox.Triple]] = {t: [] for t in missing}
+        for t in found:
+            if t.subject.value in learned:
+                learned[t.subject.value].append(t)
+        known.update((term, tuple(triples)) for term, triples in learned.items())
+    cached = (t for term in sorted(terms - missing) for t in known[term])
+    return tuple(dict.fromkeys((*found, *cached)))
 
 
 def term_infos(triples: Iterable[ox.Triple], inverse_property: str | None = None) -> dict[str, TermInfo]:
