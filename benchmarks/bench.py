@@ -2,7 +2,7 @@
 
 Not a test: it prints figures, as ratios to Oxigraph server measured in the same run. See benchmarks/README.md.
 
-    .venv/bin/python benchmarks/bench.py [--build-dir DIR] [--duration 10] [--plan engine|cache|all]
+    .venv/bin/python benchmarks/bench.py [--build-dir DIR] [--duration 10] [--plan engine|cache|page|all]
 
 Each cell runs one category of requests against one server configuration at one concurrency for a bounded
 time, with a pool of keep-alive connections (one urllib3 connection per client thread), and reports
@@ -420,7 +420,8 @@ Plan = list[tuple[Config, list[tuple[str, int]]]]  # each server with its (categ
 
 
 def plan(args: argparse.Namespace) -> Plan:
-    """What to run. `engine`: issue 8's matrix; `cache`: issue 9's repeated traffic and search; `sparql`: 3's."""
+    """What to run. `engine`: issue 8's matrix; `cache`: issue 9's repeated traffic and search; `sparql`: 3's;
+    `page`: resource pages alone (issue 19), cache off."""
     cells: Plan = []
     high = max(args.concurrency)
     if args.plan in {"sparql"}:
@@ -428,6 +429,8 @@ def plan(args: argparse.Namespace) -> Plan:
         cells.append((Config("oxigraph"), grid))
         cells.append((Config("cdv", args.workers[0]), grid))
         return cells
+    if args.plan == "page":
+        return [(Config("oxigraph"), [("page", high)]), (Config("cdv-e2-nocache", 2), [("page", high)])]
     oxigraph_cells: list[tuple[str, int]] = []
     if args.plan in {"engine", "all"}:
         oxigraph_cells.append(("mix", high))
@@ -536,7 +539,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--plan",
-        choices=["sparql", "engine", "cache", "all"],
+        choices=["sparql", "engine", "cache", "page", "all"],
         default="all",
         help="what to measure (default all)",
     )

@@ -7,9 +7,10 @@ the document context (breadcrumb, previous/next, source file). Each is one SPARQ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from server.core import rdf as ox
 from server.core.backend import Backend
@@ -69,6 +70,17 @@ def sparql_prefixes(cdv_namespace: str) -> str:
     return "".join(f"PREFIX {name}: {ox.NamedNode(ns)}\n" for name, ns in prefixes(cdv_namespace).items())
 
 
+def with_prefixes(cdv_namespace: str, body: str) -> str:
+    """`body` after the PREFIX lines of the prefixes it uses: pyoxigraph parses every line of a query
+    again at each run, and the page's queries run on every request (20 unused lines cost 60 µs a query)."""
+    used = {
+        name: ns
+        for name, ns in prefixes(cdv_namespace).items()
+        if re.search(rf"(?<![\w.-]){re.escape(name)}:", body)
+    }
+    return "".join(f"PREFIX {name}: {ox.NamedNode(ns)}\n" for name, ns in used.items()) + body
+
+
 @dataclass(frozen=True)
 class Description:
     """The description of one resource: its triples, one page of incoming triples, and their count."""
@@ -118,6 +130,7 @@ class Description:
         return max(1, -(-self.incoming_total // self.page_size))
 
 
+@lru_cache(maxsize=64)
 def _outgoing_query(cdv: str, id_base: str) -> str:
     # Blank nodes and our own hash IRIs (passages `…/source#L1-L3`) have no page of their own: their
     # triples, and those of the blank nodes they hold (a passage's selector), are part of the description
@@ -127,9 +140,9 @@ def _outgoing_query(cdv: str, id_base: str) -> str:
     held = f'?r ?p0 ?n . FILTER(isBlank(?n) || (STRSTARTS(STR(?n), {ox.Literal(id_base)}) && CONTAINS(STR(?n), "#")))'
     fragment = '?n ?l0 ?r . FILTER(isIRI(?n) && STRSTARTS(STR(?n), CONCAT(STR(?r), "#")))'
     blank = "?n ?nb ?b . FILTER(isBlank(?b)) ?b ?bp ?bo ."
-    return (
-        sparql_prefixes(cdv)
-        + f"""CONSTRUCT {{ ?r ?p ?o . ?o ?lp ?lo . ?n ?np ?no . ?b ?bp ?bo . }}
+    return with_prefixes(
+        cdv,
+        f"""CONSTRUCT {{ ?r ?p ?o . ?o ?lp ?lo . ?n ?np ?no . ?b ?bp ?bo . }}
 WHERE {{
   {{ ?r ?p ?o }}
   UNION {{ ?r ?p ?o . FILTER(isIRI(?o) && ?p != rdf:type) ?o ?lp ?lo . {_in("lp", link_properties(cdv))} }}
@@ -137,10 +150,11 @@ WHERE {{
   UNION {{ {fragment} ?n ?np ?no . }}
   UNION {{ {held} {blank} }}
   UNION {{ {fragment} {blank} }}
-}}"""
+}}""",
     )
 
 
+@lru_cache(maxsize=64)
 def _incoming_query(cdv: str, limit: int, offset: int) -> str:
     # limit and offset are integers computed by the server, not user text. Incoming links are sorted by
     # property, then class, then reading order, so a page of them reads like the document. The resource's
@@ -148,9 +162,9 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
     def not_fragment(var: str) -> str:
         return f'FILTER(!STRSTARTS(STR(?{var}), CONCAT(STR(?r), "#")))'
 
-    return (
-        sparql_prefixes(cdv)
-        + f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?parent ?mentions ?lp ?lo WHERE {{
+    return with_prefixes(
+        cdv,
+        f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?parent ?mentions ?lp ?lo WHERE {{
   {{ SELECT ?r (COUNT(*) AS ?total) WHERE {{ SELECT DISTINCT ?r ?s0 ?p0 WHERE {{ ?s0 ?p0 ?r {not_fragment("s0")} }} }} GROUP BY ?r }}
   OPTIONAL {{
     {{ SELECT ?r ?s ?p (MIN(STR(?t)) AS ?type) (MIN(?o) AS ?order) (SAMPLE(?txt) AS ?text)
@@ -161,7 +175,7 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
       }} GROUP BY ?r ?s ?p ORDER BY ?p ?type ?order ?s LIMIT {int(limit)} OFFSET {int(offset)} }}
     OPTIONAL {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} }}
   }}
-}} ORDER BY ?p ?type ?order ?s"""
+}} ORDER BY ?p ?type ?order ?s""",
     )
 
 
@@ -211,24 +225,41 @@ def inverse_label_property(cdv: str) -> str:
     return cdv + "libelleInverse"
 
 
-def label_triples(store: Backend, iris: Iterable[str], cdv: str) -> tuple[ox.Triple, ...]:
+def label_triples(
+    store: Backend,
+    iris: Iterable[str],
+    cdv: str,
+    vocabulary: Iterable[str] = (),
+    known: dict[str, tuple[ox.Triple, ...]] | None = None,
+) -> tuple[ox.Triple, ...]:
     """One query, the batched one: labels, definitions, types, notations and orders of many IRIs at once.
 
     It names the properties and classes a page shows and the neighbours of its context (breadcrumb,
-    previous/next), however many there are.
+    previous/next), however many there are. The `vocabulary` terms (properties, classes, datatypes) change
+    only with the build: those found in `known` (kept by the caller for the life of its store) are not
+    asked again, and what the query says of the others is added to it.
     """
-    wanted = sorted(set(iris))
-    if not wanted:
-        return ()
-    properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
-    query = (
-        sparql_prefixes(cdv)
-        + f"""SELECT ?t ?k ?v WHERE {{
+    known = {} if known is None else known
+    terms = set(vocabulary)
+    missing = {t for t in terms if t not in known}
+    wanted = sorted(set(iris) | missing)
+    found: tuple[ox.Triple, ...] = ()
+    if wanted:
+        properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
+        # whole IRIs only (terms serialised by pyoxigraph): no PREFIX line to parse
+        query = f"""SELECT ?t ?k ?v WHERE {{
   {_values("t", wanted)}
   ?t ?k ?v . {_in("k", dict.fromkeys(properties))}
 }}"""
-    )
-    return tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
+        found = tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
+    if missing:
+        learned: dict[str, list[ox.Triple]] = {t: [] for t in missing}
+        for t in found:
+            if t.subject.value in learned:
+                learned[t.subject.value].append(t)
+        known.update((term, tuple(triples)) for term, triples in learned.items())
+    cached = (t for term in sorted(terms - missing) for t in known[term])
+    return tuple(dict.fromkeys((*found, *cached)))
 
 
 def term_infos(triples: Iterable[ox.Triple], inverse_property: str | None = None) -> dict[str, TermInfo]:
@@ -272,6 +303,7 @@ class Context:
         return [n for n in self.neighbours if n.kind == kind]
 
 
+@lru_cache(maxsize=64)
 def _context_query(cdv: str, file_property: str) -> str:
     # Previous and next: the elements of the same document and class whose order is one off. One group,
     # so the engine walks from ?r to its document, then to the document's elements (a size that grows with
@@ -280,9 +312,9 @@ def _context_query(cdv: str, file_property: str) -> str:
     # 1,000 documents instead of 10 ms.
     own = "?r cdv:ordre ?own ; cdv:avenant ?doc ; a ?class ."
     file_prop = ox.NamedNode(file_property)
-    return (
-        sparql_prefixes(cdv)
-        + f"""SELECT ?r ?kind ?x ?parent ?order ?file WHERE {{
+    return with_prefixes(
+        cdv,
+        f"""SELECT ?r ?kind ?x ?parent ?order ?file WHERE {{
   {{ ?r cdv:parent+ ?x . OPTIONAL {{ ?x cdv:parent ?parent }} BIND("ancestor" AS ?kind) }}
   UNION {{
     {own} ?x cdv:avenant ?doc ; a ?class ; cdv:ordre ?order .
@@ -291,7 +323,7 @@ def _context_query(cdv: str, file_property: str) -> str:
   }}
   UNION {{ ?r cdv:passage/oa:hasSource ?x . ?x {file_prop} ?file . BIND("source" AS ?kind) }}
   UNION {{ ?r {file_prop} ?file . BIND(?r AS ?x) BIND("source" AS ?kind) }}
-}}"""
+}}""",
     )
 
 

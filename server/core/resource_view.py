@@ -204,15 +204,18 @@ def heading(labels: Labels, iri: str, title: str, cdv: str) -> str:
     return title
 
 
-def page_terms(desc: Description, ctx: Context) -> set[str]:
-    """The IRIs the batched label query must name: properties, classes, datatypes, context neighbours,
-    and what the resources under a structural page name."""
-    triples = desc.triples
-    wanted = {t.predicate.value for t in triples}
-    wanted |= {t.object.value for t in triples if t.predicate.value == RDF_TYPE}
-    wanted |= {t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal)}
-    wanted |= {iri for named in desc.mentions.values() for iri in named}
-    return wanted | {n.iri for n in ctx.neighbours}
+def page_terms(desc: Description, ctx: Context) -> tuple[set[str], set[str]]:
+    """The IRIs the batched label query must name: the vocabulary (properties, classes, datatypes), then the
+    resources (context neighbours, and what the resources under a structural page name)."""
+    vocabulary = set()
+    for t in desc.triples:
+        vocabulary.add(t.predicate.value)
+        if t.predicate.value == RDF_TYPE:
+            vocabulary.add(t.object.value)
+        elif isinstance(t.object, ox.Literal):
+            vocabulary.add(t.object.datatype.value)
+    resources = {iri for named in desc.mentions.values() for iri in named}
+    return vocabulary, resources | {n.iri for n in ctx.neighbours}
 
 
 def resource_page(

@@ -27,12 +27,24 @@ def engine() -> Engine:
 
 def engine_of(app: Flask) -> Engine:
     """The engine of `app` in this process (for code that runs outside a request context)."""
+    return _engine_state(app)["engine"]
+
+
+def _engine_state(app: Flask) -> dict[str, Any]:
+    """The engine of this process and what is kept with it for its life (one build: see serve.py)."""
     state = app.extensions.setdefault("cdv.engine", {})
     pid = os.getpid()
     if state.get("pid") != pid:
+        state.clear()
         state["engine"] = open_engine(app.config["CDV"])
         state["pid"] = pid
-    return state["engine"]
+    return state
+
+
+def known_terms() -> dict[str, Any]:
+    """The label triples of the vocabulary terms the pages of this process have named so far: they change
+    only with the build, and a process serves one build (`describe.label_triples` fills it)."""
+    return _engine_state(current_app).setdefault("terms", {})
 
 
 def serving_release() -> Release:
@@ -42,11 +54,22 @@ def serving_release() -> Release:
         if hasattr(store, "local_release"):  # a remote engine: the local files of its build, or a 404 why
             return store.local_release()
         path = getattr(store, "path", None)
-        if path is not None and (Path(path).parent / MANIFEST).is_file():
-            return read_release(Path(path).parent)
+        if path is not None:
+            own = _own_release(Path(path).parent)
+            if own is not None:
+                return own
         return current_release(settings().build_dir)
     except (NoRelease, OSError) as err:
         raise Unavailable(f"no published build: {err}") from None
+
+
+def _own_release(folder: Path) -> Release | None:
+    """The release folder an embedded store sits in, read once per engine: a published release never
+    changes, and pages ask for it on every request (their source texts)."""
+    state = _engine_state(current_app)
+    if state.get("release") is None and (folder / MANIFEST).is_file():
+        state["release"] = read_release(folder)
+    return state.get("release")
 
 
 def serving_manifest() -> Mapping[str, Any]:

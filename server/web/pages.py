@@ -35,7 +35,7 @@ from server.core.outline import home_outline
 from server.core.presentation import Row, shorten
 from server.core.resource_view import SourceText, page_terms, resource_page
 from server.core.see_also import ExternalLink, see_also
-from server.web.context import engine, serving_manifest, serving_release, settings
+from server.web.context import engine, known_terms, serving_manifest, serving_release, settings
 
 bp = Blueprint("pages", __name__)
 
@@ -215,7 +215,10 @@ def _resource_html(desc: Description, iris: IriMap, urls: Mapping[str, str]) -> 
     """The resource page: two more queries (context, batched labels), three more for an avenant's outline."""
     cdv, store, iri = _cdv(), engine(), desc.iri.value
     ctx = context(store, iri, cdv=cdv, file_property=cdv + "fichier")
-    names = label_triples(store, page_terms(desc, ctx), cdv)
+    vocabulary, resources = page_terms(desc, ctx)
+    # The resource itself is always named (its own labels are in `desc` already): every page then costs
+    # the same queries, whichever vocabulary terms this process has learnt so far
+    names = label_triples(store, resources | {iri}, cdv, vocabulary, known_terms())
     view = resource_page(desc, ctx, names, iris, cdv, source_texts(ctx, iris), prefixes(cdv))
     return render_template(
         "resource.html",
