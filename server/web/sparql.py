@@ -37,6 +37,7 @@ from server.engine import Engine
 from server.engine.executor import Result
 from server.engine.query_process import Job, Unacceptable
 from server.engine.release import NoRelease
+from server.web import fair_share
 from server.web.context import engine, serving_manifest, settings
 from server.web.http_cache import varies_in_time
 from server.web.sparql_editor import editor_page
@@ -193,6 +194,7 @@ def endpoint() -> Response:
         protocol.named_graphs,
         base_iri=endpoint_url(),
     )
+    fair_share.admit()  # 429 past this client's share of the query processes
     started = time.monotonic()
     try:
         result = published_engine().run(job, started + cfg.query_timeout)

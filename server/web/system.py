@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
         allow_headers=["Accept", "Accept-Language", "Content-Type"],
         max_age=CORS_MAX_AGE,
         supports_credentials=False,
-        expose_headers=[BUILD_HEADER],
+        expose_headers=[BUILD_HEADER, "Retry-After"],  # a 429's: when to send the next query
     )
     app.after_request(_build_header)
     app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
