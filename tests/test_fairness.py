@@ -193,7 +193,10 @@ def test_client_key_depends_on_the_secret() -> None:
     [
         (Refusal("in_flight", 12, 1), ["1 query running", "within 12 s"]),
         (Refusal("in_flight", 3, 2), ["2 queries running", "within 3 s"]),
-        (Refusal("budget", 25, 31.25), ["31.2 s in the last 60 s", "budget is 30 s per 60 s", "Retry in 25 s"]),
+        (
+            Refusal("budget", 25, 31.25),
+            ["31.2 s in the last 60 s", "budget is 30 s per 60 s", "Retry in 25 s"],
+        ),
     ],
 )
 def test_refusal_message(refusal: Refusal, words: list[str]) -> None:

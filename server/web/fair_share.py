@@ -1,8 +1,8 @@
 """Who a client is, and its fair share of the query processes across every server worker (429 past it).
 
 A route that runs a user's query on the engine calls `admit()` first: the query takes a slot of its client
-(refused with 429 and `Retry-After` past the client's limits, server/core/fairness.py) until its answer has
-been sent (`call_on_close`, so a streamed answer holds it to its end). Answers from the result cache never
+(refused with 429 and `Retry-After` past the client's limits, server/core/fairness.py) until its answer is
+made, or, for a streamed answer, sent to its end (`call_on_close`). Answers from the result cache never
 reach a view: they cost nothing and count for nothing.
 
 The client is the peer address, or, with `Settings.trusted_proxies = N`, the address N proxies in front wrote
@@ -26,6 +26,7 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -52,15 +53,24 @@ class FairShare:
         self.limits = limits
         self.clock = clock  # CLOCK_MONOTONIC is one clock for every process of the machine
         self._secret = os.urandom(16)
-        self._file = tempfile.TemporaryFile(prefix="cdv-fair-share-")  # noqa: SIM115 (open for the app's life)
-        self._file.truncate(Table.size(limits))
-        self.table = Table(mmap.mmap(self._file.fileno(), Table.size(limits)), limits)
+        self._fd = _unlinked_file(Table.size(limits))
+        weakref.finalize(self, os.close, self._fd)
+        self.table = Table(mmap.mmap(self._fd, Table.size(limits)), limits)
         self._threads = threading.Lock()
         self._pid = os.getpid()
 
+    def key(self, address: str) -> int:
+        """The table's key of the client at `address`."""
+        return client_key(client_id(address), self._secret)
+
+    def usage(self, address: str) -> tuple[int, float]:
+        """The queries in flight and seconds of query time in the window of the client at `address`."""
+        with self._locked():
+            return self.table.usage(self.key(address), self.clock())
+
     def admit(self, address: str) -> Ticket:
         """A slot for a query of the client at `address`; TooManyRequests past its limits."""
-        key = client_key(client_id(address), self._secret)
+        key = self.key(address)
         with self._locked():
             outcome = self.table.admit(key, self.clock())
         if isinstance(outcome, Refusal):
@@ -78,11 +88,19 @@ class FairShare:
         if self._pid != os.getpid():  # forked: a thread of the parent may have held the lock at the fork
             self._threads, self._pid = threading.Lock(), os.getpid()
         with self._threads:
-            fcntl.lockf(self._file.fileno(), fcntl.LOCK_EX)
+            fcntl.lockf(self._fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.lockf(self._file.fileno(), fcntl.LOCK_UN)
+                fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+
+def _unlinked_file(size: int) -> int:
+    """A descriptor of a zeroed temporary file of `size` bytes that no path names (gone with its last user)."""
+    fd, path = tempfile.mkstemp(prefix="cdv-fair-share-")
+    os.unlink(path)
+    os.ftruncate(fd, size)
+    return fd
 
 
 def init_fair_share(app: Flask) -> None:
@@ -104,5 +122,8 @@ def admit() -> None:
 
     @after_this_request
     def _release_when_sent(response: Response) -> Response:
-        response.call_on_close(lambda: share.release(ticket))
+        if response.is_streamed:  # the query process works until the last chunk is sent
+            response.call_on_close(lambda: share.release(ticket))
+        else:  # the work is done: free the slot now rather than when the server closes the body
+            share.release(ticket)
         return response
