@@ -67,6 +67,11 @@ def test_past_the_queries_in_flight_429_with_retry_after_and_a_message(
     assert client.get(route).status_code == 200
 
 
+def test_the_openapi_document_names_the_429(settings: Settings) -> None:
+    paths = make_app(settings).test_client().get("/api/openapi.json").get_json()["paths"]
+    assert "Retry-After" in paths[NAMED]["get"]["responses"]["429"]["headers"]
+
+
 @pytest.mark.parametrize("route", ROUTES)
 def test_past_the_budget_429_until_the_time_leaves_the_window(settings: Settings, route: str) -> None:
     app = make_app(settings, client_queries=4, client_budget=30.0)
