@@ -17,7 +17,7 @@ from server.core.config import PROJECT_ROOT, Settings, load_settings
 from server.engine.release import Release
 from server.web.app import create_app
 
-from .servers import LiveServer, run_engine, run_server
+from .servers import ONE_CLIENT_AS_MANY, LiveServer, run_engine, run_server
 from .virtuoso import Place, run_virtuoso
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -53,7 +53,9 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(build_dir: Path) -> Settings:
     # No result cache in the shared app: tests count the store queries a page costs and patch views between
     # requests; tests/test_result_cache.py turns it on in apps and servers of its own.
-    return load_settings({"build_dir": build_dir, "cache_bytes": 0})
+    # Nor each client's share (server/web/fair_share.py): the test client is one client (127.0.0.1) sending
+    # every test's queries; tests/test_fair_share.py checks the shares in apps of its own.
+    return load_settings({"build_dir": build_dir, "cache_bytes": 0, **ONE_CLIENT_AS_MANY})
 
 
 @pytest.fixture(scope="session")

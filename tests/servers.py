@@ -16,6 +16,10 @@ from pathlib import Path
 
 import requests
 
+# Live tests send many queries at once from one address: each client's share (server/web/fair_share.py) is
+# opened wide unless a test sets it (tests/test_fair_share.py sets its own).
+ONE_CLIENT_AS_MANY = {"client_queries": 256, "client_budget": 86_400.0}
+
 
 def process_group(pgid: int) -> set[int]:
     """The pids of the live processes of a process group (a server started with start_new_session)."""
@@ -78,7 +82,7 @@ def run_server(
             command,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **_wide_share(), **(env or {})},
             start_new_session=True,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
@@ -87,6 +91,11 @@ def run_server(
         yield server
     finally:
         _stop(process)
+
+
+def _wide_share() -> dict[str, str]:
+    """ONE_CLIENT_AS_MANY as CDV_* environment variables."""
+    return {f"CDV_{name.upper()}": str(value) for name, value in ONE_CLIENT_AS_MANY.items()}
 
 
 def _wait_healthy(server: LiveServer, timeout: float) -> None:

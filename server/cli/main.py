@@ -277,6 +277,24 @@ def _key_value(text: str) -> tuple[str, str]:
     help="Serve from this remote SPARQL 1.1 endpoint instead of the embedded store (default: CDV_ENDPOINT); "
     "see docs/deploy.md.",
 )
+@click.option(
+    "--client-queries",
+    type=click.IntRange(1, 256),
+    help="Queries one client may have running at once (default: CDV_CLIENT_QUERIES, or one fewer than "
+    "--query-workers, at least 1); past it: 429.",
+)
+@click.option(
+    "--client-budget",
+    type=click.FloatRange(0.1, 86_400),
+    metavar="SECONDS",
+    help="Seconds of query time one client may use per minute (default: CDV_CLIENT_BUDGET or 30); past it: 429.",
+)
+@click.option(
+    "--trusted-proxies",
+    type=click.IntRange(0, 16),
+    help="Proxies in front whose X-Forwarded-For names the client (default: CDV_TRUSTED_PROXIES or 0: the "
+    "peer address; the header is then ignored).",
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @STORE_OPTION
 @click.pass_context
@@ -289,12 +307,16 @@ def serve(
     query_timeout: float | None,
     query_workers: int | None,
     endpoint: str | None,
+    client_queries: int | None,
+    client_budget: float | None,
+    trusted_proxies: int | None,
     dev: bool,
     store: Path | None,
 ) -> None:
     """Serve the published store: SPARQL endpoint, pages, API (gunicorn; --dev for Flask's server)."""
     from dataclasses import replace
 
+    from server.web.fair_share import limits as client_limits
     from server.web.serve import ServeOptions
     from server.web.serve import serve as run_server
 
@@ -303,6 +325,16 @@ def serve(
         cfg = replace(cfg, query_timeout=query_timeout)
     if query_workers is not None:
         cfg = replace(cfg, query_workers=query_workers)
+    given = {
+        "client_queries": client_queries,
+        "client_budget": client_budget,
+        "trusted_proxies": trusted_proxies,
+    }
+    cfg = replace(cfg, **{name: value for name, value in given.items() if value is not None})
+    try:
+        client_limits(cfg)  # CDV_CLIENT_* out of range: a usage error now, not a stack trace at start
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     if endpoint and not endpoint.startswith(("http://", "https://")):
         raise click.BadParameter(f"{endpoint!r} is not an http:// or https:// URL.", param_hint="--endpoint")
     if endpoint:

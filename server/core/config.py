@@ -38,11 +38,22 @@ class Settings:
     query_workers: int = 2  # query-executor processes per server worker
     max_query_length: int = 100_000  # characters of SPARQL text
     max_body_bytes: int = 1_048_576  # request body limit
+    # Each client's share (server/core/fairness.py): queries at once (0: one fewer than query_workers, at
+    # least 1, so that a client never holds every query process of a worker) and seconds of query time per
+    # minute (one query at the default time limit).
+    client_queries: int = 0
+    client_budget: float = 30.0
+    trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (0: the peer address is the client)
     cache_bytes: int = 256 * 1024 * 1024  # shared result cache bound (server/web/result_cache.py); 0: off
     endpoint: str | None = None  # a remote SPARQL 1.1 endpoint to serve instead of the embedded store
     public_url: str | None = (
         None  # e.g. https://data.example.org/ behind a proxy; default: the request's host
     )
+
+    @property
+    def client_in_flight(self) -> int:
+        """The queries a client may have running at once: client_queries, or derived from the pool."""
+        return self.client_queries or max(1, self.query_workers - 1)
 
     @property
     def ontology_dir(self) -> Path:

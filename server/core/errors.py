@@ -59,6 +59,10 @@ class PayloadTooLarge(DomainError):
     """The request is over a size limit."""
 
 
+class TooManyRequests(DomainError):
+    """This client has used its share: too many queries at once, or its query time of the last minute."""
+
+
 class Unavailable(DomainError):
     """The service cannot answer now: a time limit, a busy or unreachable engine, nothing published."""
 

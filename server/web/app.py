@@ -9,6 +9,7 @@ from flask import Flask
 
 from server.core.config import Settings, load_settings
 from server.web.errors import register_error_handlers
+from server.web.fair_share import init_fair_share
 from server.web.http_cache import init_http_cache
 from server.web.result_cache import init_result_cache
 from server.web.sparql_fast import FastProtocol
@@ -27,6 +28,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     init_result_cache(app)  # first: the access log (system.init_app) wraps it and logs hits too
     _register_blueprints(app)
     init_http_cache(app)
+    init_fair_share(app)  # last: its ProxyFix (trusted proxies) wraps the access log
     return app
 
 

@@ -15,6 +15,7 @@ from server.core.errors import (
     PayloadTooLarge,
     QueryFailed,
     Refused,
+    TooManyRequests,
     Unavailable,
     UnsupportedMediaType,
 )
@@ -29,6 +30,7 @@ STATUS: dict[type[DomainError], int] = {
     NotAcceptable: 406,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
+    TooManyRequests: 429,
     QueryFailed: 500,
     Unavailable: 503,
 }

@@ -187,8 +187,19 @@ def operation(query: NamedQuery, allowed: Mapping[str, Sequence[JsonValue]]) -> 
                 "content": _PLAIN_ERROR,
             },
             "406": {"description": "None of the accepted formats can be produced.", "content": _PLAIN_ERROR},
+            "429": TOO_MANY_REQUESTS,
         },
     }
+
+
+TOO_MANY_REQUESTS = {  # server/web/fair_share.py
+    "description": "This client already has its share of queries running, or has used its query time of the "
+    "last minute.",
+    "headers": {
+        "Retry-After": {"description": "Seconds until a query can be sent.", "schema": {"type": "integer"}}
+    },
+    "content": _PLAIN_ERROR,
+}
 
 
 def document(

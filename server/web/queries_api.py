@@ -25,6 +25,7 @@ from server.core.library import (
 from server.core.negotiation import CSV, JSON, SPARQL_JSON, TSV, Format, by_name, negotiate
 from server.core.query_results import JsonValue, json_value, records
 from server.engine.named_queries import run
+from server.web import fair_share
 from server.web.assets import package_url
 from server.web.context import engine, settings
 from server.web.openapi import document, json_default
@@ -79,7 +80,8 @@ def request_values(
 
 def run_request(query: NamedQuery, raw: Mapping[str, str]) -> ox.QuerySolutions:
     """Run `query` with the request's values, under the time limit of /sparql (503 past it); enumerable
-    values are checked against the cached choices."""
+    values are checked against the cached choices; 429 past the client's share of the query processes."""
+    fair_share.admit()
     return run(published_engine().limited(), query, raw, allowed=choices(query))
 
 

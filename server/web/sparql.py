@@ -40,6 +40,8 @@ from server.engine.executor import Result
 from server.engine.query_process import Job, Unacceptable
 from server.engine.release import NoRelease
 from server.web.context import engine, engine_of, serving_manifest, settings
+from server.web.fair_share import EXTENSION as FAIR_SHARE
+from server.web.fair_share import FairShare, hold_until_sent, take
 from server.web.http_cache import varies_in_time
 from server.web.sparql_editor import editor_page
 from server.web.system import LOG_ENVIRON_KEY
@@ -182,7 +184,8 @@ def endpoint() -> Response:
     if request.method == "GET" and not protocol.format_names and wants_editor(request.headers.get("Accept")):
         # A browser following a "query this" link gets the editor with the query in it, not a download.
         return _editor_response(protocol.query)
-    return answer(request, protocol, settings(), published_engine(), endpoint_url())
+    share = current_app.extensions[FAIR_SHARE]
+    return answer(request, protocol, settings(), published_engine(), endpoint_url(), share)
 
 
 def read_request(req: Request, max_body_bytes: int) -> ProtocolRequest:
@@ -192,8 +195,11 @@ def read_request(req: Request, max_body_bytes: int) -> ProtocolRequest:
     )
 
 
-def answer(req: Request, protocol: ProtocolRequest, cfg: Settings, store: Engine, base_iri: str) -> Response:
-    """Run the query of a protocol request and answer its results in the negotiated format."""
+def answer(
+    req: Request, protocol: ProtocolRequest, cfg: Settings, store: Engine, base_iri: str, share: FairShare
+) -> Response:
+    """Run the query of a protocol request and answer its results in the negotiated format, within the
+    share of its client (429 past it)."""
     assert protocol.query is not None
     log_fields = req.environ.setdefault(LOG_ENVIRON_KEY, {})
     log_fields["query"] = " ".join(protocol.query.split())[:300]
@@ -210,13 +216,17 @@ def answer(req: Request, protocol: ProtocolRequest, cfg: Settings, store: Engine
         protocol.named_graphs,
         base_iri=base_iri,
     )
+    ticket = take(share, req)
     started = time.monotonic()
     try:
         result = store.run(job, started + cfg.query_timeout)
     except Unacceptable as err:
+        share.release(ticket)
         raise NotAcceptable(str(chosen[err.form])) from None
-    except DomainError as err:
-        log_fields["error"] = err.message[:200]
+    except BaseException as err:
+        share.release(ticket)
+        if isinstance(err, DomainError):
+            log_fields["error"] = err.message[:200]
         raise
     finally:
         log_fields["run_ms"] = round((time.monotonic() - started) * 1000, 1)
@@ -224,6 +234,7 @@ def answer(req: Request, protocol: ProtocolRequest, cfg: Settings, store: Engine
     assert isinstance(fmt, Format)
     log_fields.update(form=result.form, format=fmt.name)
     response = _results_response(result, fmt)
+    hold_until_sent(response, share, ticket)
     if varies_in_time(protocol.query):  # NOW(), RAND()…: no build-derived ETag, never stored by any cache
         response.cache_control.no_store = True
     return response

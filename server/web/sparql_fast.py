@@ -24,6 +24,7 @@ from server.core.errors import DomainError, NotAcceptable
 from server.engine import Engine
 from server.web import sparql
 from server.web.errors import error_response, unexpected_response
+from server.web.fair_share import EXTENSION as FAIR_SHARE
 from server.web.http_cache import STABLE_ENVIRON_KEY, current_build_id, validators
 from server.web.system import common_headers
 
@@ -88,7 +89,8 @@ class FastProtocol:
         try:
             protocol = sparql.read_request(req, cfg.max_body_bytes)
             store = sparql.published_engine(self.app)
-            response = sparql.answer(req, protocol, cfg, store, sparql.endpoint_url(req, cfg))
+            share = self.app.extensions[FAIR_SHARE]
+            response = sparql.answer(req, protocol, cfg, store, sparql.endpoint_url(req, cfg), share)
         except DomainError as err:
             response = error_response(err)
         except Exception:  # what Flask's last error handler does: log it, never show a trace
