@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from server.core.config import load_settings  # noqa: E402
 from server.core.library import NamedQuery, load_library  # noqa: E402
 from server.engine.release import current_release  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from tests.servers import free_port, wide_share  # noqa: E402
 
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
@@ -339,7 +339,8 @@ def start(
         "--port", str(port), "--workers", str(config.workers), "--threads", str(args.threads),
         "--query-workers", str(config.query_workers),
     ]  # fmt: skip
-    env = {"CDV_CACHE_BYTES": str(args.cache_mib * 2**20 if config.cache else 0)}
+    # The load client is one address running many queries at once: no per-client share (issue 19, item 5).
+    env = {"CDV_CACHE_BYTES": str(args.cache_mib * 2**20 if config.cache else 0), **wide_share()}
     if config.cache:  # a cold cache: the first pass over the work fills it
         shutil.rmtree(build_dir / "cache", ignore_errors=True)
     if not config.remote:

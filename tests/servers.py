@@ -82,7 +82,7 @@ def run_server(
             command,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **_wide_share(), **(env or {})},
+            env={**os.environ, **wide_share(), **(env or {})},
             start_new_session=True,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
@@ -93,7 +93,7 @@ def run_server(
         _stop(process)
 
 
-def _wide_share() -> dict[str, str]:
+def wide_share() -> dict[str, str]:
     """ONE_CLIENT_AS_MANY as CDV_* environment variables."""
     return {f"CDV_{name.upper()}": str(value) for name, value in ONE_CLIENT_AS_MANY.items()}
 

@@ -23,7 +23,10 @@ LOG_ENVIRON_KEY = (
 )
 BUILD_HEADER = "X-Cdv-Build"  # the build every answer was computed from (the store this process serves)
 CORS_ORIGIN = "*"
-CORS_EXPOSED = ["Retry-After", BUILD_HEADER]  # sorted, as flask-cors writes them; Retry-After: a 429 says when
+CORS_EXPOSED = [
+    "Retry-After",
+    BUILD_HEADER,
+]  # sorted, as flask-cors writes them; Retry-After: a 429 says when
 
 
 def init_app(app: Flask) -> None:
