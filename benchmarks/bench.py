@@ -112,6 +112,8 @@ class ServerRun:
     round: int = 1
     start_seconds: float = 0.0
     rss_mib: float = 0.0
+    pss_mib: float = 0.0  # proportional: pages shared by several processes counted once in all
+    processes: list[tuple[str, float, float]] = field(default_factory=list)  # (role, RSS MiB, PSS MiB)
 
 
 # --- the workload ----------------------------------------------------------------------------------------
@@ -251,17 +253,32 @@ def _wait(base: str, path: str, process: subprocess.Popen[bytes], timeout: float
     raise SystemExit(f"{base}{path} did not answer within {timeout} s")
 
 
-def group_rss_mib(pgid: int) -> float:
-    """Resident memory of every process of a process group (the server, its workers, their children)."""
-    total = 0
+def group_memory(pgid: int) -> list[tuple[str, float, float]]:
+    """Each process of a process group (the server, its workers, their query processes): its role, resident
+    memory (RSS) and proportional set size (PSS: a page shared by k processes counts 1/k in each), in MiB."""
+    processes = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # field 5 of stat: the process group
+                continue
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            rollup = (stat.parent / "smaps_rollup").read_text()
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # field 5 of stat: the process group
-            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss in pages
-    return total / 2**20
+        pss = next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
+        rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20  # field 24: rss in pages
+        processes.append((_role(int(stat.parent.name), pgid, command), rss, pss / 1024))
+    return sorted(processes)
+
+
+def _role(pid: int, pgid: int, command: str) -> str:
+    """What a server's process is, from its command line."""
+    if "query_process" in command:
+        return "query process"
+    if "oxigraph" in command:
+        return "oxigraph server"
+    return "master" if pid == pgid else "worker"
 
 
 @contextmanager
@@ -459,9 +476,12 @@ def report(cells: list[Cell], runs: list[ServerRun]) -> None:
             f"{c.round:>5} {c.server:<16}{c.category:<13}{c.concurrency:>5}{len(c.latencies):>8}{c.throughput:>10.1f}"
             f"{c.percentile(50):>10.2f}{c.percentile(99):>10.2f}{c.errors:>5}"
         )
-    print(f"\n{'round':>5} {'server':<16}{'start s':>9}{'RSS MiB':>10}")
+    print(
+        f"\n{'round':>5} {'server':<16}{'start s':>9}{'RSS MiB':>10}{'PSS MiB':>10}  each process: role RSS/PSS"
+    )
     for r in runs:
-        print(f"{r.round:>5} {r.name:<16}{r.start_seconds:>9.2f}{r.rss_mib:>10.1f}")
+        each = ", ".join(f"{role} {rss:.0f}/{pss:.0f}" for role, rss, pss in r.processes)
+        print(f"{r.round:>5} {r.name:<16}{r.start_seconds:>9.2f}{r.rss_mib:>10.1f}{r.pss_mib:>10.1f}  {each}")
     ratios = paired_ratios(cells)
     print(
         "\nratios to Oxigraph server measured in the same round"
@@ -643,7 +663,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                             f"  p50 {cell.percentile(50):8.2f} ms  p99 {cell.percentile(99):8.2f} ms  errors {cell.errors}",
                             flush=True,
                         )
-                    run.rss_mib = group_rss_mib(pgid)
+                    run.processes = group_memory(pgid)
+                    run.rss_mib = sum(p[1] for p in run.processes)
+                    run.pss_mib = sum(p[2] for p in run.processes)
                 runs.append(run)
         report(cells, runs)
         reference = sizes.get("oxigraph", {})
