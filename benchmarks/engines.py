@@ -1,8 +1,8 @@
 """Two engines, one answer: each request family on the embedded store, Oxigraph server and Virtuoso.
 
 Not a test: it prints a markdown table and asserts nothing (tests/test_engine_families.py requires the same
-outcomes). The backends are started the way the tests start them (tests/servers.py, tests/virtuoso.py: the
-Virtuoso section of docs/deploy.md run as written); the families and their comparison are the tests' own
+outcomes). The backends are started the way the tests start them (tests/oxigraph_guide.py, tests/virtuoso.py:
+the sections of docs/deploy.md run as written); the families and their comparison are the tests' own
 (tests/engine_families.py).
 
     .venv/bin/python benchmarks/engines.py [--build-dir DIR]
@@ -11,7 +11,6 @@ Virtuoso section of docs/deploy.md run as written); the families and their compa
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from server.core.config import Settings, load_settings  # noqa: E402
 from server.engine.release import current_release  # noqa: E402
 from server.web.app import create_app  # noqa: E402
 from tests.engine_families import BACKENDS, DIFFERENCES, Family, families, same_as_embedded  # noqa: E402
-from tests.servers import run_engine  # noqa: E402
+from tests.oxigraph_guide import run_oxigraph_by_the_guide  # noqa: E402
 from tests.virtuoso import run_virtuoso  # noqa: E402
 
 
@@ -38,9 +37,8 @@ def clients(settings: Settings, scratch: Path) -> Iterator[dict[str, FlaskClient
     """An app per backend over the same build, with the tests' short time limit."""
     release = current_release(settings.build_dir)
     with ExitStack() as stack:
-        store = scratch / "oxigraph" / "store"
-        shutil.copytree(release.store_path, store)
-        oxigraph = stack.enter_context(run_engine(store, store.parent))
+        (scratch / "oxigraph").mkdir()
+        oxigraph = stack.enter_context(run_oxigraph_by_the_guide(release, scratch / "oxigraph"))
         virtuoso = stack.enter_context(run_virtuoso(release, scratch / "virtuoso")).endpoint
         endpoints = {"embedded": None, "remote": oxigraph, "virtuoso": virtuoso}
         by_backend = {

@@ -6,7 +6,7 @@ that an engine's own graphs never show; at 1,000 documents that is 1,002 graphs,
 Oxigraph server and on Virtuoso loaded with the same build (started as the tests start them:
 tests/servers.py, and the Virtuoso section of docs/deploy.md run as written by tests/virtuoso.py), each query
 sent as the server sends it (with the list) and as the engine's union (without), paired: the two requests
-alternate within each round, and the report gives each side's median and their ratio.
+are measured one after the other, query by query, and the report gives each side's median and their\nratio; a side that fails (an engine's time limit) says so.
 
     .venv/bin/python benchmarks/graph_list.py --build-dir /tmp/n1000/build [--rounds 7]
 """
@@ -90,36 +90,36 @@ def timed(session: requests.Session, url: str, fields: list[tuple[str, str]], ac
     return time.perf_counter() - started
 
 
-def measure(
-    url: str, build_dir: Path, work: dict[str, str], rounds: int
-) -> list[tuple[str, float, float, int, int]]:
-    """(query, median with the list, median without, request bytes with, without) for each query."""
+def median_time(
+    session: requests.Session, url: str, fields: list[tuple[str, str]], accept: str, rounds: int
+) -> str:
+    """The median of `rounds` timings in ms after a warm-up, or the engine's error."""
+    try:
+        timed(session, url, fields, accept)  # warm-up: the first run fills the engine's caches
+        return (
+            f"{statistics.median(timed(session, url, fields, accept) for _ in range(rounds)) * 1000:.1f} ms"
+        )
+    except (RuntimeError, requests.RequestException) as err:
+        return "fails: " + " ".join(str(err).split())[:90]
+
+
+def measure(url: str, build_dir: Path, work: dict[str, str], rounds: int) -> Iterator[tuple[str, ...]]:
+    """(query, with the list, without, ratio, request bytes with, without) for each query.
+
+    The two sides are measured one after the other for each query, so the machine's drift between them is
+    that of a few seconds.
+    """
     remote = RemoteStore(url, TIMEOUT, build_dir, load_settings({"build_dir": build_dir}).graph_base)
     graphs = remote.graphs  # what `cdv serve --endpoint` sends: read from the engine's metadata graph
     session = requests.Session()
-    rows = []
     for name, query in work.items():
         accept = GRAPH_TYPE if query.startswith("DESCRIBE") else RESULTS_TYPE
         with_list = protocol_fields(query, graphs, graphs)
         without = protocol_fields(query, None, None)
-        timed(session, url, with_list, accept)  # warm both: the first run fills the engine's caches
-        timed(session, url, without, accept)
-        sides: tuple[list[float], list[float]] = ([], [])
-        for i in range(rounds):
-            order = (0, 1) if i % 2 == 0 else (1, 0)  # alternate which side goes first
-            for side in order:
-                sides[side].append(timed(session, url, (with_list, without)[side], accept))
-        rows.append(
-            (
-                name,
-                statistics.median(sides[0]),
-                statistics.median(sides[1]),
-                len(urlencode(with_list)),
-                len(urlencode(without)),
-            )
-        )
-        print(f"  {name}: done", file=sys.stderr, flush=True)
-    return rows
+        sides = [median_time(session, url, fields, accept, rounds) for fields in (with_list, without)]
+        both = [float(side.split()[0]) for side in sides if side.endswith(" ms")]
+        ratio = f"{both[0] / both[1]:.2f}" if len(both) == 2 else "—"
+        yield name, *sides, ratio, f"{len(urlencode(with_list)):,} B", f"{len(urlencode(without)):,} B"
 
 
 def main() -> None:
@@ -147,14 +147,8 @@ def main() -> None:
                 "| query | with the list (median) | without (median) | ratio | request with | request without |"
             )
             print("|---|---|---|---|---|---|")
-            for name, with_list, without, size_with, size_without in measure(
-                url, args.build_dir, work, args.rounds
-            ):
-                print(
-                    f"| {name} | {with_list * 1000:.1f} ms | {without * 1000:.1f} ms | "
-                    f"{with_list / without:.2f} | {size_with:,} B | {size_without:,} B |",
-                    flush=True,
-                )
+            for row in measure(url, args.build_dir, work, args.rounds):
+                print("| " + " | ".join(row) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,7 @@ class RemoteStore:
         # the whole knowledge graph: its void:subsets are the graphs
         self.whole_graph = graph_base.rstrip("/")
         self.query_count = 0
+        self.virtuoso = False  # the last answer came from Virtuoso (its Server header)
         self._local = threading.local()
         # (read at, build id, its graphs, the graphs to send as a query's dataset)
         self._build: tuple[float, str, tuple[str, ...], tuple[str, ...]] | None = None
@@ -163,6 +164,7 @@ class RemoteStore:
         if response.status_code >= 400:
             raise EngineRefused(f"the SPARQL engine refused the query: {engine_message(response)}")
         check_not_capped(response)
+        self.virtuoso = response.headers.get("Server", "").startswith("Virtuoso/")
         return response
 
     def ask(
