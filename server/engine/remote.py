@@ -53,6 +53,7 @@ FALLBACK_TYPES = (
     "*/*;q=0.1"
 )
 MAX_ROWS_HEADER = "X-SPARQL-MaxRows"  # Virtuoso: the answer was cut at its ResultSetMaxRows
+VIRTUOSO_CBD = 'define sql:describe-mode "CBD"'  # Virtuoso's DESCRIBE as the embedded store's
 BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 
 
@@ -190,6 +191,16 @@ class RemoteStore:
         graphs = self._read_build()[3]
         return (graphs, graphs) if graphs else (None, None)
 
+    def engine_text(self, query: str, form: str | None) -> str:
+        """The query as this engine must get it to give the embedded answer.
+
+        DESCRIBE's answer is the engine's choice (SPARQL 1.1 §16.4): Virtuoso's also holds the triples
+        pointing at the resource, and its pragma for the concise bounded description gives the embedded one.
+        """
+        if form == "describe" and self.virtuoso:
+            return f"{VIRTUOSO_CBD}\n{query}"
+        return query
+
     def timed_out(self) -> str:
         """The message of a query over the time limit, in the embedded executor's words (executor.py).
 
@@ -228,7 +239,8 @@ class RemoteStore:
         accept = GRAPH_TYPE if form in ("construct", "describe") else RESULTS_TYPE
         if not whole_engine:
             default_graphs, named_graphs = self.dataset(default_graphs, named_graphs)
-        response = self.ask(protocol_fields(text, default_graphs, named_graphs), accept, self.timeout)
+        fields = protocol_fields(self.engine_text(text, form), default_graphs, named_graphs)
+        response = self.ask(fields, accept, self.timeout)
         return parse_answer(response.content, response.headers.get("Content-Type", accept))
 
     def triple_count(self) -> int:

@@ -39,7 +39,6 @@ from server.engine.remote import (
 # Engines parse by recursion on a thread's stack: Oxigraph server 0.5.13 aborts (the whole process) on a
 # query nested about 2,500 levels deep. No real query comes near this bound.
 MAX_NESTING = 500
-VIRTUOSO_CBD = 'define sql:describe-mode "CBD"'
 _SYNTAX_STORE = ox.Store()  # empty, in memory: parses queries the way the embedded store does
 FORMS = {
     "select": formats.SOLUTIONS,
@@ -168,12 +167,9 @@ class RemoteExecutor:
                 default_graphs, named_graphs = guard.query_dataset(job.query) or ((), ())
             query = without_dataset(query)
         default, named = self.store.dataset(default_graphs, named_graphs)
-        query = with_base(query, job.base_iri)
-        if keyword == "describe" and self.store.virtuoso:
-            # DESCRIBE's answer is the engine's choice (SPARQL 1.1 §16.4): Virtuoso's also holds the triples
-            # pointing at the resource; its pragma for the concise bounded description gives the embedded one.
-            query = f"{VIRTUOSO_CBD}\n{query}"
-        fields = protocol_fields(query, default, named)
+        fields = protocol_fields(
+            self.store.engine_text(with_base(query, job.base_iri), keyword), default, named
+        )
         try:
             response = self.store.ask(fields, accept, deadline - time.monotonic(), stream=True)
         except EngineRefused:
