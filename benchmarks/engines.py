@@ -56,7 +56,8 @@ def cell(family: Family, backend: str, status: int, same: bool) -> str:
         return f"{status} (reference)"
     if same:
         return f"{status} identical"
-    return f"{status} **not identical**: {DIFFERENCES.get((family.name, backend), 'undocumented')}"
+    reason = DIFFERENCES.get((family.name, backend), "undocumented")
+    return f"{status} **not identical** [{sorted(set(DIFFERENCES.values())).index(reason) + 1 if reason in DIFFERENCES.values() else '?'}]"
 
 
 def main() -> None:
@@ -81,6 +82,9 @@ def main() -> None:
                     + " |",
                     flush=True,
                 )
+            print()
+            for number, reason in enumerate(sorted(set(DIFFERENCES.values())), 1):
+                print(f"[{number}] {reason}")
 
 
 if __name__ == "__main__":  # the embedded query processes are started by forkserver: they re-import this
