@@ -212,7 +212,7 @@ def page_families() -> list[Family]:
             (
                 "source text file",
                 Compare.BYTES,
-                "/sources/le-quesnoy-avenant-2020-2022.txt",
+                "/sources/protocole-le-quesnoy-2020-2022.txt",
                 "text/plain",
                 {},
             ),
