@@ -17,7 +17,8 @@ from server.core.config import PROJECT_ROOT, Settings, load_settings
 from server.engine.release import Release
 from server.web.app import create_app
 
-from .servers import ONE_CLIENT_AS_MANY, LiveServer, run_engine, run_server
+from .oxigraph_guide import run_oxigraph_by_the_guide
+from .servers import ONE_CLIENT_AS_MANY, LiveServer, run_server
 from .virtuoso import Place, run_virtuoso
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -72,7 +73,6 @@ RECORDED_FIGURES = ("union_triples", "term_uses")  # what `cdv build` counts so 
 def unrecorded_release(release: Release, tmp_path: Path) -> Release:
     """The same build as a release made before `cdv build` recorded RECORDED_FIGURES (without its dumps)."""
     import json
-    import shutil
 
     from server.engine.release import MANIFEST, read_release
 
@@ -87,10 +87,8 @@ def unrecorded_release(release: Release, tmp_path: Path) -> Release:
 
 @pytest.fixture(scope="session")
 def engine(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Oxigraph server over a copy of the release store (union default graph): its query URL."""
-    copy = tmp_path_factory.mktemp("engine") / "store"
-    shutil.copytree(release.store_path, copy)
-    with run_engine(copy, copy.parent) as url:
+    """A real Oxigraph server loaded and started by docs/deploy.md (union default graph): its query URL."""
+    with run_oxigraph_by_the_guide(release, tmp_path_factory.mktemp("engine")) as url:
         yield url
 
 

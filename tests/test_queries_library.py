@@ -256,20 +256,34 @@ def printed_reference_dates() -> list[str]:
     return dates
 
 
+def texts(rows: list[dict]) -> list[dict]:
+    """The first row of each text (the query gives one row per text and adopting body)."""
+    return list({row["texte"]: row for row in reversed(rows)}.values())[::-1]
+
+
 def test_reference_texts_in_chronological_order(store: EmbeddedStore) -> None:
     rows = answer(store, "reference-texts")
     printed = printed_reference_dates()
     assert len(printed) == 5
-    assert [r["date"] for r in rows] == sorted(printed)
-    assert all(r["type"] and r["organes"] and r["titre"] for r in rows)
-    assert sorted(r["position"] for r in rows) == [1, 2, 3, 4, 5]
-    several_days = [r for r in rows if r["dateFin"]]  # "des 13 et 14 décembre 2016"
+    assert [r["date"] for r in texts(rows)] == sorted(printed)
+    assert all(r["type"] and r["organe"] and r["titre"] for r in rows)
+    assert sorted(r["position"] for r in texts(rows)) == [1, 2, 3, 4, 5]
+    several_days = [r for r in texts(rows) if r["dateFin"]]  # "des 13 et 14 décembre 2016"
     assert [(r["date"], r["dateFin"]) for r in several_days] == [("2016-12-13", "2016-12-14")]
+
+
+def test_reference_texts_list_each_adopting_body_once_in_alphabetical_order(store: EmbeddedStore) -> None:
+    rows = answer(store, "reference-texts")
+    bodies = [(r["texte"], str(r["organe"])) for r in rows]
+    assert bodies == sorted(bodies, key=lambda b: ([t["texte"] for t in texts(rows)].index(b[0]), b[1]))
+    assert len(set(bodies)) == len(bodies) > len(texts(rows))  # a text adopted by several bodies
 
 
 def test_reference_texts_since_a_date(store: EmbeddedStore) -> None:
     rows = answer(store, "reference-texts", depuis="2016-01-01")
-    assert [r["date"] for r in rows] == sorted(d for d in printed_reference_dates() if d >= "2016-01-01")
+    assert [r["date"] for r in texts(rows)] == sorted(
+        d for d in printed_reference_dates() if d >= "2016-01-01"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

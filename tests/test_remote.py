@@ -6,6 +6,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,7 +21,8 @@ from server.core.config import Settings
 from server.core.library import ALLOWED_QUERIES, default_bindings, load_library
 from server.core.ontology_doc import uses
 from server.engine.release import Release
-from server.engine.remote import REFRESH
+from server.engine.remote import REFRESH, open_remote
+from server.engine.remote_executor import without_dataset
 from server.engine.store import EmbeddedStore
 
 from .servers import LiveServer, run_engine, run_server
@@ -104,6 +106,28 @@ def test_terms_are_written_by_pyoxigraph_never_spliced() -> None:
 def test_query_form_and_nesting(query: str, form: str | None, depth: int) -> None:
     assert rewrite.query_form(query) == form
     assert rewrite.nesting(query) == depth
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "SELECT * FROM <urn:g:a> FROM NAMED <urn:g:b> WHERE { ?s ?p ?o }",
+            "SELECT *     WHERE { ?s ?p ?o }",
+        ),
+        (
+            'PREFIX g: <urn:g:> select * from g:x WHERE { ?from ?p "FROM <urn:g:c>" }',
+            'PREFIX g: <urn:g:> select *   WHERE { ?from ?p "FROM <urn:g:c>" }',
+        ),
+        ("DESCRIBE <urn:x> FROM <urn:g:a> # FROM <urn:g:b>", "DESCRIBE <urn:x>   # FROM <urn:g:b>"),
+        ("SELECT * WHERE { ?s <urn:from> ?o }", "SELECT * WHERE { ?s <urn:from> ?o }"),
+    ],
+    ids=["from-and-named", "prefixed-name-variable-string", "describe-comment", "none"],
+)
+def test_a_query_s_dataset_clauses_are_taken_out_never_its_strings(query: str, expected: str) -> None:
+    """The engine gets the dataset as protocol parameters only (Virtuoso merges them with FROM)."""
+    assert without_dataset(query) == expected
+    ox.Store().query(expected)  # still a query
 
 
 # --- the rewriting gives the answers of pyoxigraph's substitutions, at every call site -------------------
@@ -259,3 +283,22 @@ def run_server_over(
     endpoint = engine.enter_context(run_engine(store, log_dir))
     with run_server(build_dir, log_dir, ("--workers", "1", "--endpoint", endpoint)) as server:
         yield server, endpoint
+
+
+@pytest.mark.parametrize(("fixture", "sends_the_list"), [("engine", False), ("virtuoso", True)])
+def test_the_build_s_graphs_are_sent_only_to_an_engine_that_holds_others(
+    request: pytest.FixtureRequest, settings: Settings, release: Release, fixture: str, sends_the_list: bool
+) -> None:
+    """Oxigraph server loaded by the guide holds the build only: its union is the build, no list is sent.
+    Virtuoso keeps graphs of its own: every query names the build's graphs."""
+    store = open_remote(replace(settings, endpoint=request.getfixturevalue(fixture)))
+    graphs = {str(g.value) for g in ox.Store.read_only(str(release.store_path)).named_graphs()}
+    assert set(store.graphs) == graphs
+    assert store.dataset(None, None) == ((store.graphs, store.graphs) if sends_the_list else (None, None))
+
+
+def test_an_engine_answer_with_a_header_per_graph_is_read(virtuoso: str, settings: Settings) -> None:
+    """Virtuoso echoes every graph of the dataset as a header: 1,000 documents' list is 2,000 headers."""
+    store = open_remote(replace(settings, endpoint=virtuoso))
+    graphs = [f"https://w3id.org/cdv/graph/none/{i}" for i in range(1100)]
+    assert not store.query("ASK { ?s ?p ?o }", default_graphs=graphs, named_graphs=graphs)

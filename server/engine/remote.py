@@ -20,6 +20,7 @@ catalogue, shapes) are served from the local release folder with the same build 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import re
 import threading
@@ -52,7 +53,14 @@ FALLBACK_TYPES = (
     "*/*;q=0.1"
 )
 MAX_ROWS_HEADER = "X-SPARQL-MaxRows"  # Virtuoso: the answer was cut at its ResultSetMaxRows
+VIRTUOSO_CBD = 'define sql:describe-mode "CBD"'  # Virtuoso's DESCRIBE as the embedded store's
 BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+
+
+# Virtuoso echoes each graph of a request's dataset as a response header (X-SPARQL-default-graph): with a
+# 1,000-document build's 1,002 graphs an answer has over 2,000 headers, past the 100 that http.client
+# accepts (a hard-coded module constant, no API), and every query failed. The cap is raised for this process.
+http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
 
 
 class EngineUnavailable(Unavailable):
@@ -115,8 +123,10 @@ class RemoteStore:
         # the whole knowledge graph: its void:subsets are the graphs
         self.whole_graph = graph_base.rstrip("/")
         self.query_count = 0
+        self.virtuoso = False  # the last answer came from Virtuoso (its Server header)
         self._local = threading.local()
-        self._build: tuple[float, str, tuple[str, ...]] | None = None  # (read at, build id, its graphs)
+        # (read at, build id, its graphs, the graphs to send as a query's dataset)
+        self._build: tuple[float, str, tuple[str, ...], tuple[str, ...]] | None = None
 
     # --- HTTP --------------------------------------------------------------------------------------------
 
@@ -155,6 +165,7 @@ class RemoteStore:
         if response.status_code >= 400:
             raise EngineRefused(f"the SPARQL engine refused the query: {engine_message(response)}")
         check_not_capped(response)
+        self.virtuoso = response.headers.get("Server", "").startswith("Virtuoso/")
         return response
 
     def ask(
@@ -169,7 +180,7 @@ class RemoteStore:
     def dataset(
         self, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
     ) -> tuple[Sequence[str] | None, Sequence[str] | None]:
-        """The dataset to send: the one a query names, else the build's graphs (none when unknown).
+        """The dataset to send: the one a query names, else the build's graphs when the engine holds others.
 
         A dataset with a default graph and no named graph (or the reverse) has the other list empty (SPARQL
         1.1 Protocol §2.1.4), which the protocol cannot send and Virtuoso reads as "all graphs": the empty
@@ -177,12 +188,29 @@ class RemoteStore:
         """
         if default_graphs or named_graphs:
             return list(default_graphs or ()) or [self.no_graph], list(named_graphs or ()) or [self.no_graph]
-        graphs = self.graphs
+        graphs = self._read_build()[3]
         return (graphs, graphs) if graphs else (None, None)
 
+    def engine_text(self, query: str, form: str | None) -> str:
+        """The query as this engine must get it to give the embedded answer.
+
+        DESCRIBE's answer is the engine's choice (SPARQL 1.1 §16.4): Virtuoso's also holds the triples
+        pointing at the resource, and its pragma for the concise bounded description gives the embedded one.
+        """
+        if form == "describe" and self.virtuoso:
+            return f"{VIRTUOSO_CBD}\n{query}"
+        return query
+
     def timed_out(self) -> str:
-        """The message of a query over the time limit (the embedded executor's words)."""
-        return f"the query did not finish within the time limit of {self.timeout:g} s."
+        """The message of a query over the time limit, in the embedded executor's words (executor.py).
+
+        "Stopped" holds for us (we stop waiting) and for the engine, which has a time limit of its own
+        (docs/deploy.md, what every engine needs).
+        """
+        return (
+            f"the query did not finish within the time limit of {self.timeout:g} s and was stopped. "
+            "Simplify it, add LIMIT, or run it on a copy of the data (see the dumps)."
+        )
 
     # --- Backend -----------------------------------------------------------------------------------------
 
@@ -203,12 +231,16 @@ class RemoteStore:
         text: str,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        whole_engine: bool = False,
     ) -> QueryResult:
-        """Send a query (not counted in query_count: the server's own bookkeeping goes through here)."""
+        """Send a query (not counted in query_count: the server's own bookkeeping goes through here);
+        `whole_engine`: with no dataset at all, over every graph the engine holds."""
         form = rewrite.query_form(text)
         accept = GRAPH_TYPE if form in ("construct", "describe") else RESULTS_TYPE
-        default_graphs, named_graphs = self.dataset(default_graphs, named_graphs)
-        response = self.ask(protocol_fields(text, default_graphs, named_graphs), accept, self.timeout)
+        if not whole_engine:
+            default_graphs, named_graphs = self.dataset(default_graphs, named_graphs)
+        fields = protocol_fields(self.engine_text(text, form), default_graphs, named_graphs)
+        response = self.ask(fields, accept, self.timeout)
         return parse_answer(response.content, response.headers.get("Content-Type", accept))
 
     def triple_count(self) -> int:
@@ -226,11 +258,26 @@ class RemoteStore:
         """The named graphs of the build the engine holds (none when it has no metadata graph)."""
         return self._read_build()[2]
 
-    def _read_build(self) -> tuple[float, str, tuple[str, ...]]:
+    def _read_build(self) -> tuple[float, str, tuple[str, ...], tuple[str, ...]]:
         now = time.monotonic()
         if self._build is None or now - self._build[0] > REFRESH:
-            self._build = (now, *self._read_build_id())
+            build_id, graphs = self._read_build_id()
+            self._build = (now, build_id, graphs, graphs if self._holds_others(graphs) else ())
         return self._build
+
+    def _holds_others(self, graphs: tuple[str, ...]) -> bool:
+        """Whether the engine may hold graphs outside the build, so that queries must name the build's.
+
+        An engine that lists exactly the build's graphs (`GRAPH ?g {}`: Oxigraph server loaded by the guide)
+        answers from the build without the list: at 1,000 documents the list is 1,002 graphs, 200 kB a
+        request, and cost Oxigraph server about 30 ms a query (benchmarks/graph_list.py). An engine that
+        lists other graphs, or none (Virtuoso, which keeps its own graphs and lists none this way), gets it.
+        """
+        if not graphs:
+            return False  # no build known: nothing to send
+        rows = self._run("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", whole_engine=True)
+        held = {str(row["g"].value) for row in rows if row["g"] is not None}  # type: ignore[union-attr, index]
+        return held != set(graphs)
 
     def _read_build_id(self) -> tuple[str, tuple[str, ...]]:
         """The build id and graphs of the metadata graph: the graph itself and the whole graph's subsets."""

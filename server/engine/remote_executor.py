@@ -80,6 +80,24 @@ def with_base(query: str, base_iri: str | None) -> str:
     return query[: own.start(1) - 1] + str(absolute) + query[own.end(1) + 1 :]
 
 
+def without_dataset(query: str) -> str:
+    """The query without its FROM and FROM NAMED clauses (found by the lexer: never in a string or IRI)."""
+    toks = list(rewrite.tokens(query))
+    cut: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        kind, text, end = toks[i]
+        if kind == "word" and text.lower() == "from":
+            j = i + 1 + (i + 1 < len(toks) and toks[i + 1][1].lower() == "named")
+            if j < len(toks) and toks[j][0] in ("iri", "word"):
+                cut.append((end - len(text), toks[j][2]))
+                i = j
+        i += 1
+    for start, end in reversed(cut):
+        query = query[:start] + " " + query[end:]
+    return query
+
+
 def answer_form(form: str | None, result: object) -> str:
     """The form of an answer: from the query text when known, else from what the engine sent."""
     if form is not None:
@@ -140,14 +158,18 @@ class RemoteExecutor:
         keyword = rewrite.query_form(job.query)
         form = FORMS.get(keyword) if keyword else None
         accept = accept_header(form, job)
-        default_graphs, named_graphs = job.default_graphs, job.named_graphs
-        if inspection.names_dataset and not (default_graphs or named_graphs):
-            # The protocol's parameters name the same dataset as the query's FROM (SPARQL 1.1 Protocol
-            # §2.1.4): a compliant engine answers the same, and Oxigraph server, which ignores FROM in union
-            # default graph mode, answers what the query asks.
-            default_graphs, named_graphs = guard.query_dataset(job.query) or ((), ())
+        query, default_graphs, named_graphs = job.query, job.default_graphs, job.named_graphs
+        if inspection.names_dataset:
+            # The dataset goes as protocol parameters only, the query's FROM clauses taken out: the
+            # parameters replace FROM (SPARQL 1.1 Protocol §2.1.4), which Virtuoso would merge with them
+            # instead, and Oxigraph server ignores FROM in union default graph mode.
+            if not (default_graphs or named_graphs):
+                default_graphs, named_graphs = guard.query_dataset(job.query) or ((), ())
+            query = without_dataset(query)
         default, named = self.store.dataset(default_graphs, named_graphs)
-        fields = protocol_fields(with_base(job.query, job.base_iri), default, named)
+        fields = protocol_fields(
+            self.store.engine_text(with_base(query, job.base_iri), keyword), default, named
+        )
         try:
             response = self.store.ask(fields, accept, deadline - time.monotonic(), stream=True)
         except EngineRefused:
