@@ -381,6 +381,6 @@ def test_type_ahead_suggests_organisations_and_the_lookup_page_works_without_jav
     box = driver.find_element(By.ID, "q")
     box.send_keys("pôle emploi")
     box.submit()
-    driver.find_element(By.LINK_TEXT, "Pôle Emploi").click()
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.LINK_TEXT, "Pôle Emploi") or None)[0].click()
     assert driver.current_url.endswith("organisation=https://w3id.org/cdv/id/organisation/pole-emploi")
     assert "/mesure/27" in driver.page_source

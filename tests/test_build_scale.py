@@ -279,12 +279,16 @@ def test_shared_organisation_page_shows_each_value_once(builds: dict[int, Releas
 
 
 SOURCE = "/id/le-quesnoy/avenant-2020-2022/source"
+# a synthetic document's source, from which shared schemes are derived (prov:wasDerivedFrom) in each document
+SYNTH_SOURCE = "/id/fictif-desortercourt/avenant-2020-2022/source"
 LOOKUP = "/api/queries/measures-naming-organisation/parameters/organisation?q=caisse"
 ROUTES = [
     ("/id/le-quesnoy/avenant-2020-2022/mesure/12", CHROME),
     ("/id/le-quesnoy/avenant-2020-2022/mesure/12", "text/turtle"),
     (SOURCE, CHROME),
     (SOURCE, "text/turtle"),
+    (SYNTH_SOURCE, CHROME),
+    (SYNTH_SOURCE, "text/turtle"),
     ("/catalog", CHROME),
     ("/catalog", "text/turtle"),
     ("/catalog", "application/ld+json"),
