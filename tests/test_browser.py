@@ -349,3 +349,38 @@ def test_open_in_the_editor_opens_one_tab(live_server: LiveServer, js_driver) ->
         )
         assert active.startswith("DESCRIBE <https://w3id.org/cdv/id/le-quesnoy/")
     assert counts == [1, 1]
+
+
+@pytest.fixture(scope="module")
+def bounded_server(build_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server that lists at most 3 values of a parameter: the organisations are looked up."""
+    from .servers import run_server
+
+    logs = tmp_path_factory.mktemp("bounded-logs")
+    with run_server(build_dir, logs, ("--workers", "1"), env={"CDV_CHOICES_BOUND": "3"}) as server:
+        yield server
+
+
+def test_type_ahead_suggests_organisations_and_the_lookup_page_works_without_javascript(
+    bounded_server: LiveServer, js_driver, driver
+) -> None:  # type: ignore[no-untyped-def]
+    """Typing "pôle" in the organisation field fills its datalist from the lookup API; without JavaScript
+    the link beside the field leads to a search page whose result opens the query with that value."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    js_driver.get(bounded_server.url + "/queries/measures-naming-organisation")
+    field = js_driver.find_element(By.ID, "param-organisation")
+    field.clear()
+    field.send_keys("pôle")
+    options = "return [...document.querySelectorAll('#values-organisation option')].map(o => o.value)"
+    found = WebDriverWait(js_driver, 15).until(lambda d: d.execute_script(options) or None)
+    assert "https://w3id.org/cdv/id/organisation/pole-emploi" in found
+    driver.get(bounded_server.url + "/queries/measures-naming-organisation")
+    driver.find_element(By.LINK_TEXT, "cherchez une valeur").click()
+    box = driver.find_element(By.ID, "q")
+    box.send_keys("pôle emploi")
+    box.submit()
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.LINK_TEXT, "Pôle Emploi") or None)[0].click()
+    assert driver.current_url.endswith("organisation=https://w3id.org/cdv/id/organisation/pole-emploi")
+    assert "/mesure/27" in driver.page_source

@@ -6,8 +6,13 @@ pages cost the same number of store queries with 3 documents as with 31."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from flask import Flask
@@ -20,6 +25,7 @@ from server.build.validate_pool import Document, documents_of, validate_document
 from server.cli.main import main
 from server.core.config import PROJECT_ROOT, load_settings
 from server.engine.release import Release, current_release
+from server.engine.store import EmbeddedStore
 from server.web.app import create_app
 from server.web.context import engine
 
@@ -264,3 +270,81 @@ def test_shared_organisation_page_shows_each_value_once(builds: dict[int, Releas
         _, large = spend(app, "/id/organisation/caisse-fictive-d-allocations-familiales", accept)
         for needle in needles:
             assert large.count(needle) == small.count(needle) == 2, (accept, needle)  # rdfs:label, prefLabel
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Store work at scale: every route family asks the store for as many queries and rows at 31 documents as at 3
+# (a partner named by every document is not among them: its data grows with them, a passage quoting it and
+# links to it in each document; its queries stay 4, above)
+
+
+SOURCE = "/id/le-quesnoy/avenant-2020-2022/source"
+# a synthetic document's source, from which shared schemes are derived (prov:wasDerivedFrom) in each document
+SYNTH_SOURCE = "/id/fictif-desortercourt/avenant-2020-2022/source"
+LOOKUP = "/api/queries/measures-naming-organisation/parameters/organisation?q=caisse"
+ROUTES = [
+    ("/id/le-quesnoy/avenant-2020-2022/mesure/12", CHROME),
+    ("/id/le-quesnoy/avenant-2020-2022/mesure/12", "text/turtle"),
+    (SOURCE, CHROME),
+    (SOURCE, "text/turtle"),
+    (SYNTH_SOURCE, CHROME),
+    (SYNTH_SOURCE, "text/turtle"),
+    ("/catalog", CHROME),
+    ("/catalog", "text/turtle"),
+    ("/catalog", "application/ld+json"),
+    ("/.well-known/void", "text/turtle"),
+    ("/api/queries", "application/json"),
+    ("/api/openapi.json", "application/json"),
+    ("/api/queries/signatories", "application/json"),
+    ("/queries/measures-naming-organisation", CHROME),
+    (LOOKUP, "application/json"),
+    ("/ontology", CHROME),
+    ("/sparql", "text/turtle"),
+    ("/search?q=emploi", CHROME),
+]
+
+
+@dataclass
+class Work:
+    """What the store was asked: queries, and the rows (solutions, triples) it answered with."""
+
+    queries: int = 0
+    rows: int = 0
+
+
+@contextmanager
+def counted() -> Iterator[Work]:
+    """Count the queries and rows of every store query of this process.
+
+    Rows are counted on a second run of the same query, so that the caller gets its answer untouched
+    whether it iterates it, serialises it or reads its variables.
+    """
+    work, original = Work(), EmbeddedStore.query
+
+    def query(self: EmbeddedStore, sparql: str, **kwargs: object) -> object:
+        work.queries += 1
+        answer = original(self, sparql, **kwargs)
+        work.rows += 1 if isinstance(answer, ox.QueryBoolean) else sum(1 for _ in answer)
+        return original(self, sparql, **kwargs)
+
+    with patch.object(EmbeddedStore, "query", query):
+        yield work
+
+
+def work_of(release: Release, path: str, accept: str) -> Work:
+    """The store work of one request on a fresh app (no cache, queries in process, a bound of 2 choices)."""
+    settings = {"build_dir": release.path.parent.parent, "cache_bytes": 0, "query_workers": 0}
+    app = create_app(load_settings({**settings, "choices_bound": 2}))
+    with counted() as work:
+        response = app.test_client().get(path, headers={"Accept": accept})
+    assert response.status_code == 200, (path, response.status_code)
+    return work
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize(("path", "accept"), ROUTES, ids=[f"{p.split('?')[0]}-{a[:9]}" for p, a in ROUTES])
+def test_store_work_is_the_same_at_3_and_31_documents(
+    builds: dict[int, Release], path: str, accept: str
+) -> None:
+    small, large = work_of(builds[2], path, accept), work_of(builds[30], path, accept)
+    assert large == small

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import jsonschema
@@ -11,12 +12,14 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from server import __version__
-from server.core.config import PROJECT_ROOT
+from server.core.config import PROJECT_ROOT, Settings
 from server.core.library import load_library, parse_query
+from server.web.app import create_app
 from server.web.openapi import document
 
 LIBRARY = load_library(PROJECT_ROOT / "queries")
 POLE_EMPLOI = "https://w3id.org/cdv/id/organisation/pole-emploi"
+DOC = "https://w3id.org/cdv/id/le-quesnoy/avenant-2020-2022"
 
 SMALL_QUERY = """# title@fr: Essai
 # title@en: Trial
@@ -68,7 +71,8 @@ def test_parameter_schemas_follow_the_header_types() -> None:
 def test_served_document_is_valid_and_has_one_path_per_query(served: dict[str, Any]) -> None:
     validate(served, cls=OpenAPIV31SpecValidator)
     assert served["info"]["version"] == __version__
-    assert set(served["paths"]) == {"/api/queries"} | {f"/api/queries/{q.name}" for q in LIBRARY}
+    queries = {f"/api/queries/{q.name}" for q in LIBRARY}
+    assert set(served["paths"]) == {"/api/queries", "/api/queries/{name}/parameters/{param}"} | queries
 
 
 def test_enums_are_computed_from_the_data(served: dict[str, Any]) -> None:
@@ -113,3 +117,22 @@ def test_library_listing_matches_its_schema(client: FlaskClient, served: dict[st
         "schema"
     ]
     jsonschema.validate(client.get("/api/queries").get_json(), schema)
+
+
+def test_past_the_bound_a_parameter_points_to_its_lookup(settings: Settings) -> None:
+    """With a bound of 3 values, the organisations (dozens) get no enum but the lookup route, which is in the
+    document and answers as its schema says; the one avenant stays listed."""
+    client = create_app(replace(settings, choices_bound=3, cache_bytes=0)).test_client()
+    served = client.get("/api/openapi.json").get_json()
+    validate(served, cls=OpenAPIV31SpecValidator)
+    get = served["paths"]["/api/queries/measures-naming-organisation"]["get"]
+    organisation = next(p for p in get["parameters"] if p["name"] == "organisation")
+    assert "enum" not in organisation["schema"]
+    lookup = "/api/queries/measures-naming-organisation/parameters/organisation"
+    assert f"`GET {lookup}?q=…`" in organisation["description"]
+    avenant = served["paths"]["/api/queries/signatories"]["get"]["parameters"][0]
+    assert avenant["schema"]["enum"] == [f"{DOC}"]  # one avenant: under the bound, listed as before
+    answer = client.get(lookup, query_string={"q": "pôle"})
+    schema = served["paths"]["/api/queries/{name}/parameters/{param}"]["get"]["responses"]["200"]
+    jsonschema.validate(answer.get_json(), schema["content"]["application/json"]["schema"])
+    assert POLE_EMPLOI in [v["value"] for v in answer.get_json()["values"]]

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from server.cli.main import main
-from server.core.config import PROJECT_ROOT, load_settings
+from server.core.config import PROJECT_ROOT, Settings, load_settings
 from server.core.library import Chart, load_library
 from server.web.app import create_app
 from server.web.query_pages import bar_groups
@@ -55,6 +56,87 @@ def test_list_gives_types_defaults_and_allowed_values(client: FlaskClient) -> No
     assert labels[POLE_EMPLOI] == "Pôle Emploi"
     source = next(q for q in client.get("/api/queries").get_json() if q["name"] == "measure-source")
     assert [a["value"] for a in source["parameters"][0]["allowed"]] == list(range(1, 33))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Past the bound: no list of values, a lookup
+
+
+@pytest.fixture(scope="module")
+def bounded(settings: Settings) -> FlaskClient:
+    """An app that lists at most 3 values of a parameter (the data has 1 avenant and dozens of organisations)."""
+    return create_app(replace(settings, choices_bound=3, cache_bytes=0)).test_client()
+
+
+def test_past_the_bound_the_list_gives_a_lookup_instead_of_values(bounded: FlaskClient) -> None:
+    listed = {q["name"]: q for q in bounded.get("/api/queries").get_json()}
+    (organisation,) = listed["measures-naming-organisation"]["parameters"]
+    assert "allowed" not in organisation
+    assert organisation["lookup"] == f"{ORG_QUERY}/parameters/organisation"
+    (avenant,) = listed["signatories"]["parameters"]
+    assert [a["value"] for a in avenant["allowed"]] == [DOC]  # under the bound: as before
+
+
+@pytest.mark.parametrize(
+    ("query_string", "expected"),
+    [
+        ({"q": "pôle em"}, {POLE_EMPLOI, POLE_EMPLOI + "-hauts-de-france"}),  # the last word as a prefix
+        ({"q": "POLE EMPLOI HAUTS"}, {POLE_EMPLOI + "-hauts-de-france"}),  # case and accents folded
+        ({"q": POLE_EMPLOI}, {POLE_EMPLOI, POLE_EMPLOI + "-hauts-de-france"}),  # an IRI, by its start
+        ({"q": "zzzz"}, set()),
+    ],
+)
+def test_lookup_finds_values_by_name_or_iri(
+    bounded: FlaskClient, query_string: dict[str, str], expected: set[str]
+) -> None:
+    response = bounded.get(f"{ORG_QUERY}/parameters/organisation", query_string=query_string)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    found = response.get_json()["values"]
+    assert {v["value"] for v in found} == expected
+    assert all(v["label"] for v in found)
+
+
+def test_lookup_is_bounded_and_gives_the_first_values_without_text(bounded: FlaskClient) -> None:
+    found = bounded.get(f"{ORG_QUERY}/parameters/organisation?limit=5").get_json()["values"]
+    assert len(found) == 5
+    numbers = bounded.get("/api/queries/measure-source/parameters/numero?q=2&limit=100").get_json()
+    assert [v["value"] for v in numbers["values"]] == [2, 12, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 32]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"{ORG_QUERY}/parameters/organisation?limit=0", 400),
+        (f"{ORG_QUERY}/parameters/organisation?limit=101", 400),
+        (f"{ORG_QUERY}/parameters/organisation?limit=x", 400),
+        (f"{ORG_QUERY}/parameters/organisation?q=%22open", 400),  # an unbalanced quote in a search text
+        (f"{ORG_QUERY}/parameters/organisation?format=csv", 406),
+        (f"{ORG_QUERY}/parameters/nope", 404),
+        ("/api/queries/nope/parameters/organisation", 404),
+        ("/api/queries/search-measures/parameters/texte", 400),  # a free text: nothing to look up
+    ],
+)
+def test_lookup_errors(bounded: FlaskClient, path: str, status: int) -> None:
+    response = bounded.get(path)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "text/plain" and response.get_data(as_text=True).strip()
+
+
+def test_past_the_bound_values_are_still_checked_by_the_store(bounded: FlaskClient) -> None:
+    assert bounded.get(ORG_QUERY, query_string={"organisation": POLE_EMPLOI}).status_code == 200
+    refused = bounded.get(ORG_QUERY, query_string={"organisation": POLE_EMPLOI + "-nope"})
+    assert refused.status_code == 400 and "not an allowed value" in refused.get_data(as_text=True)
+
+
+def test_the_form_offers_a_type_ahead_and_a_lookup_page_past_the_bound(bounded: FlaskClient) -> None:
+    page = bounded.get("/queries/measures-naming-organisation").get_data(as_text=True)
+    lookup = f"{ORG_QUERY}/parameters/organisation"
+    assert f'list="values-organisation" data-lookup="{lookup}"' in page
+    assert f'href="{lookup}?format=html"' in page and "<select" not in page
+    html = bounded.get(lookup, query_string={"q": "pôle", "format": "html"}, headers={"Accept": "text/html"})
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    assert "/queries/measures-naming-organisation?organisation=https" in html.get_data(as_text=True)
+    assert "<select" in bounded.get("/queries/signatories").get_data(as_text=True)  # under the bound
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -378,7 +460,8 @@ def test_interactive_docs_render_every_operation_from_local_assets(
             lambda d: shadow.find_elements(By.CSS_SELECTOR, ".opblock-summary-path") or None
         )
         paths = {b.get_attribute("data-path") or b.text for b in blocks}
-        assert paths == {"/api/queries"} | {f"/api/queries/{name}" for name in NAMES}
+        lookup = "/api/queries/{name}/parameters/{param}"
+        assert paths == {"/api/queries", lookup} | {f"/api/queries/{name}" for name in NAMES}
         # isolated: the page keeps one <main> and one h1; the site's `pre` style does not reach Swagger UI's
         assert driver.execute_script(
             "return [document.querySelectorAll('main').length, document.querySelectorAll('h1').length]"

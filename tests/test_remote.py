@@ -18,7 +18,7 @@ from server.cli.main import main
 from server.core import describe, outline
 from server.core import sparql_rewrite as rewrite
 from server.core.config import Settings
-from server.core.library import ALLOWED_QUERIES, default_bindings, load_library
+from server.core.library import FIRST_VALUES, IS_ALLOWED, default_bindings, load_library
 from server.core.ontology_doc import uses
 from server.engine.release import Release
 from server.engine.remote import REFRESH, open_remote
@@ -153,7 +153,9 @@ def call_sites(settings: Settings, store: ox.Store) -> Iterator[tuple[str, str, 
         {"o": ox.NamedNode(settings.ontology_iri)},
     )
     for kind, term in (("instances", CDV + "Mesure"), ("objects", CDV + "parent")):
-        yield f"allowed values {kind}", ALLOWED_QUERIES[kind], {"term": ox.NamedNode(term)}
+        yield f"first values {kind}", FIRST_VALUES[kind] % 51, {"term": ox.NamedNode(term)}
+        value = ox.NamedNode(MESURE if kind == "instances" else MESURE.replace("mesure/12", "axe/1"))
+        yield f"is allowed {kind}", IS_ALLOWED[kind], {"term": ox.NamedNode(term), "value": value}
     for query in load_library(*settings.queries_dirs):
         yield f"named query {query.name}", query.body, default_bindings(query)
 

@@ -45,6 +45,7 @@ class Settings:
     client_budget: float = 30.0
     trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (0: the peer address is the client)
     cache_bytes: int = 256 * 1024 * 1024  # shared result cache bound (server/web/result_cache.py); 0: off
+    choices_bound: int = 50  # allowed values a named query's parameter lists; past them, a lookup
     endpoint: str | None = None  # a remote SPARQL 1.1 endpoint to serve instead of the embedded store
     public_url: str | None = (
         None  # e.g. https://data.example.org/ behind a proxy; default: the request's host

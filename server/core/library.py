@@ -322,22 +322,41 @@ def _substitutions(bindings: Mapping[str, Term]) -> dict[ox.Variable, Term]:
     return {ox.Variable(name): term for name, term in bindings.items()}
 
 
-_LABELLED = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+_PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 PREFIX cdv: <https://w3id.org/cdv/ontology#>
-SELECT ?term ?value (SAMPLE(?l) AS ?label) (SAMPLE(?g) AS ?group) WHERE {
-  %s
-  OPTIONAL { ?value rdfs:label|skos:prefLabel|foaf:name ?l FILTER(LANG(?l) IN ("fr", "")) }
-  OPTIONAL { ?value cdv:avenant/rdfs:label ?g }
-} GROUP BY ?term ?value
 """
-# The enumeration queries, per `values=` kind: ?term is bound to each class or property of the header.
-ALLOWED_QUERIES = {
-    "instances": _LABELLED % "?value a ?term .",
-    "objects": _LABELLED % "?s ?term ?value .",
+# Where a parameter's values are, per `values=` kind: ?term is bound to each class or property of the header.
+PATTERNS = {"instances": "?value a ?term .", "objects": "?s ?term ?value ."}
+# The first values (DISTINCT … LIMIT stops reading once it has them, so the cost does not grow with the
+# number of documents); then whether one value is allowed; then the values matching a text. A substituted
+# variable must be projected (pyoxigraph), hence ?term and ?text in the SELECTs.
+FIRST_VALUES = {
+    kind: f"SELECT DISTINCT ?term ?value WHERE {{ {p} }} LIMIT %d" for kind, p in PATTERNS.items()
 }
+IS_ALLOWED = {kind: f"SELECT ?term ?value WHERE {{ {p} }} LIMIT 1" for kind, p in PATTERNS.items()}
+_NAME = "rdfs:label|skos:prefLabel|foaf:name"
+MATCHING_VALUES = {
+    kind: _PREFIXES
+    + f"""SELECT DISTINCT ?term ?text ?value WHERE {{
+  {p}
+  OPTIONAL {{ ?value {_NAME} ?l }}
+  FILTER(CONTAINS(LCASE(STR(?value)), ?text) || CONTAINS(LCASE(STR(?l)), ?text))
+}} LIMIT %d"""
+    for kind, p in PATTERNS.items()
+}
+# The label and group (the document) of given values: one row per value, whatever the number of documents.
+LABELS = (
+    _PREFIXES
+    + """SELECT ?value (SAMPLE(?l) AS ?label) (SAMPLE(?g) AS ?group) WHERE {
+  %s
+  OPTIONAL { ?value """
+    + _NAME
+    + """ ?l FILTER(LANG(?l) IN ("fr", "")) }
+  OPTIONAL { ?value cdv:avenant/rdfs:label ?g }
+} GROUP BY ?value"""
+)
 
 
 @dataclass(frozen=True)
@@ -349,21 +368,74 @@ class Choice:
     group: str = ""
 
 
-def allowed_values(store: Backend, query: NamedQuery, param: Parameter) -> list[Choice]:
-    """The values a parameter may take in this store (empty when they are not enumerable)."""
+def value_terms(query: NamedQuery, param: Parameter) -> list[ox.NamedNode]:
+    """The classes or properties of a parameter's `values=` header, as IRIs."""
+    assert param.values is not None
+    prefixes = {m["prefix"] or "": m["iri"] for m in _PREFIX.finditer(query.sparql)}
+    return [_expand(query.name, term, prefixes) for term in param.values.terms]
+
+
+def allowed_values(store: Backend, query: NamedQuery, param: Parameter, bound: int) -> list[Choice] | None:
+    """The values a parameter may take in this store, labelled and sorted (empty when they are not
+    enumerable); None when there are more than `bound` of them: then they are looked up (`matching`)."""
     if param.values is None:
         return []
-    prefixes = {m["prefix"] or "": m["iri"] for m in _PREFIX.finditer(query.sparql)}
-    sparql = ALLOWED_QUERIES[param.values.kind]
-    choices: dict[Term, Choice] = {}
-    for term in param.values.terms:
-        rows = store.query(sparql, substitutions={"term": _expand(query.name, term, prefixes)})
-        for row in rows:
-            value, label, group = row["value"], row["label"], row["group"]
-            if _has_type(value, param.type):
-                text = label.value if label is not None else value.value
-                choices[value] = Choice(value, text, group.value if group is not None else "")
+    found = first_values(store, query, param, bound + 1)
+    return None if len(found) > bound else labelled(store, found)
+
+
+def first_values(store: Backend, query: NamedQuery, param: Parameter, limit: int) -> list[Term]:
+    """At most `limit` values of the parameter's type, asking the store for no more than that."""
+    assert param.values is not None
+    found: dict[Term, None] = {}
+    for term in value_terms(query, param):
+        sparql = FIRST_VALUES[param.values.kind] % (limit - len(found))
+        for row in store.query(sparql, substitutions={"term": term}):
+            if _has_type(row["value"], param.type):
+                found[row["value"]] = None
+        if len(found) >= limit:
+            break
+    return list(found)[:limit]
+
+
+def matching_values(store: Backend, query: NamedQuery, param: Parameter, text: str, limit: int) -> list[Term]:
+    """At most `limit` values whose IRI, lexical form or name contains `text` (case ignored), in SPARQL."""
+    assert param.values is not None
+    found: dict[Term, None] = {}
+    for term in value_terms(query, param):
+        sparql = MATCHING_VALUES[param.values.kind] % (limit - len(found))
+        bindings = {"term": term, "text": ox.Literal(text.lower())}
+        for row in store.query(sparql, substitutions=bindings):
+            if _has_type(row["value"], param.type):
+                found[row["value"]] = None
+        if len(found) >= limit:
+            break
+    return list(found)[:limit]
+
+
+def labelled(store: Backend, terms: Sequence[Term]) -> list[Choice]:
+    """The terms with their label and group, in one query; sorted by group, then number, then label."""
+    if not terms:
+        return []
+    choices = {term: Choice(term, term.value) for term in terms}
+    for row in store.query(LABELS % values(["value"], ([t] for t in terms))):
+        value, label, group = row["value"], row["label"], row["group"]
+        if value in choices:
+            text = label.value if label is not None else value.value
+            choices[value] = Choice(value, text, group.value if group is not None else "")
     return sorted(choices.values(), key=lambda c: (c.group, _sort_key(c.value), c.label))
+
+
+def is_allowed(store: Backend, query: NamedQuery, param: Parameter, value: Term) -> bool:
+    """Whether the store holds `value` as a value of the parameter: one query of one row at most."""
+    assert param.values is not None
+    return _has_type(value, param.type) and any(
+        any(
+            True
+            for _row in store.query(IS_ALLOWED[param.values.kind], substitutions={"term": t, "value": value})
+        )
+        for t in value_terms(query, param)
+    )
 
 
 def _sort_key(value: Term) -> tuple[int, str]:
@@ -398,12 +470,20 @@ def check_allowed(
     store: Backend,
     query: NamedQuery,
     bindings: Mapping[str, Term],
-    allowed: Mapping[str, Sequence[Choice]] | None = None,
+    allowed: Mapping[str, Sequence[Choice] | None] | None = None,
 ) -> None:
-    """ParameterError when a bound value is outside its parameter's allowed values (the default always fits)."""
+    """ParameterError when a bound value is outside its parameter's allowed values (the default always fits).
+
+    `allowed` gives the enumerated values of the parameters that have few; the others are asked the store.
+    """
     for param in query.parameters:
         if param.values is None or bindings[param.name] == param.default:
             continue
-        choices = allowed[param.name] if allowed is not None else allowed_values(store, query, param)
-        if bindings[param.name] not in {c.value for c in choices}:
-            raise ParameterError(f"parameter {param.name!r}: {bindings[param.name]} is not an allowed value")
+        choices = (allowed or {}).get(param.name)
+        value = bindings[param.name]
+        if choices is not None:
+            fits = value in {c.value for c in choices}
+        else:
+            fits = is_allowed(store, query, param, value)
+        if not fits:
+            raise ParameterError(f"parameter {param.name!r}: {value} is not an allowed value")

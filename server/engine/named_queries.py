@@ -18,8 +18,13 @@ from server.core.library import (
     Choice,
     Engine,
     NamedQuery,
+    Parameter,
     bind,
     check_allowed,
+    first_values,
+    labelled,
+    matching_values,
+    value_terms,
 )
 from server.core.query_results import JsonValue, records
 from server.core.search_syntax import parse_search
@@ -31,7 +36,7 @@ def run(
     store: Backend,
     query: NamedQuery,
     raw: Mapping[str, str] | None = None,
-    allowed: Mapping[str, Sequence[Choice]] | None = None,
+    allowed: Mapping[str, Sequence[Choice] | None] | None = None,
 ) -> ox.QuerySolutions:
     """Bind the request's values (typed, checked against the allowed values) and run the query.
 
@@ -50,6 +55,33 @@ def run(
     result = store.query(query.body, substitutions=bindings)
     assert isinstance(result, ox.QuerySolutions)  # load_library admits SELECT queries only
     return result
+
+
+def lookup(store: Backend, query: NamedQuery, param: Parameter, text: str, limit: int) -> list[Choice]:
+    """At most `limit` values of an enumerable parameter matching `text`, labelled (the first ones without).
+
+    Instances are looked up by their texts in the build's search index, the last word as a prefix (so
+    "pôle em" finds "Pôle Emploi" as one types); an IRI, the objects of a property, or a build without
+    index, by a SPARQL text match that stops at `limit` values.
+    """
+    text = text.strip()
+    if not text:
+        return labelled(store, first_values(store, query, param, limit))
+    index = _index(store) if param.values and param.values.kind == "instances" else None
+    if index is None or text.startswith(("http://", "https://")):
+        return labelled(store, matching_values(store, query, param, text, limit))
+    search = parse_search(text if text.endswith(("*", '"', " ")) else text + "*", "q")
+    iris: dict[str, None] = {}
+    for term in value_terms(query, param):
+        iris.update(dict.fromkeys(index.ranked(search, term.value, limit)))
+    return labelled(store, [ox.NamedNode(iri) for iri in list(iris)[:limit]])
+
+
+def _index(store: Backend) -> SearchIndex | None:
+    try:
+        return SearchIndex(index_path(store))
+    except IndexMissing:
+        return None
 
 
 def run_searched(

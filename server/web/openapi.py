@@ -11,6 +11,11 @@ from server.core.search_syntax import MAX_QUERY_CHARS
 
 MAX_INTEGER = 10**18 - 1  # integer parameters are bound as 64-bit values (queries._INTEGER)
 FORMAT_NAMES = ("json", "sparql-json", "csv", "tsv")  # the ?format= values of /api/queries/<name>
+LOOKUP_LIMIT = 100  # the most values one lookup answers with (a type-ahead shows a screenful)
+LOOKUP_PATH = "/api/queries/{name}/parameters/{param}"
+LOOKUP_NOTE = (
+    "Too many values to list here: look them up by text at `GET /api/queries/{name}/parameters/{param}?q=…`."
+)
 
 SEARCH_NOTE = (
     "Answered from the full-text search index of the build (the one `/search` uses): `{param}` is a search "
@@ -69,6 +74,7 @@ PARAMETER_INFO_SCHEMA: dict[str, Any] = {
         "type": {"enum": ["iri", "string", "integer", "date"]},
         "default": {"type": ["string", "integer"]},
         "description": {"type": "string"},
+        "lookup": {"type": "string", "description": "Where the values are looked up by text."},
         "allowed": {
             "type": "array",
             "items": {
@@ -101,7 +107,7 @@ QUERY_INFO_SCHEMA: dict[str, Any] = {
 
 
 def parameter_schema(
-    param: Parameter, allowed: Sequence[JsonValue], searched: bool = False
+    param: Parameter, allowed: Sequence[JsonValue] | None, searched: bool = False
 ) -> dict[str, Any]:
     """The JSON schema of one query parameter: its type, default and, when enumerable, its values.
 
@@ -140,15 +146,23 @@ def records_schema(query: NamedQuery) -> dict[str, Any]:
     }
 
 
-def operation(query: NamedQuery, allowed: Mapping[str, Sequence[JsonValue]]) -> dict[str, Any]:
+def _description(query: NamedQuery, param: Parameter, listed: bool) -> str:
+    """A parameter's description; an enumerable one whose values are not listed says where to look them up."""
+    text = param.description or param.name
+    if param.values is None or listed:
+        return text
+    return f"{text}. {LOOKUP_NOTE.format(name=query.name, param=param.name)}"
+
+
+def operation(query: NamedQuery, allowed: Mapping[str, Sequence[JsonValue] | None]) -> dict[str, Any]:
     """The GET operation of one query: its parameters, formats and answers."""
     parameters = [
         {
             "name": p.name,
             "in": "query",
             "required": False,
-            "description": p.description or p.name,
-            "schema": parameter_schema(p, allowed.get(p.name, ()), searched=_searched(query, p)),
+            "description": _description(query, p, allowed.get(p.name) is not None),
+            "schema": parameter_schema(p, allowed.get(p.name), searched=_searched(query, p)),
         }
         for p in query.parameters
     ]
@@ -202,9 +216,53 @@ TOO_MANY_REQUESTS = {  # server/web/fair_share.py
 }
 
 
+LOOKUP_OPERATION: dict[str, Any] = {
+    "operationId": "lookupParameterValues",
+    "summary": "The values of a query's enumerable parameter whose label or IRI matches a text.",
+    "description": "A type-ahead for parameters with too many values to list: the instances are searched in "
+    "the full-text index (the last word is a prefix), an IRI or another value by a text match. Without `q`, "
+    "the first values.",
+    "parameters": [
+        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "param", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}},
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": LOOKUP_LIMIT, "default": 20},
+        },
+    ],
+    "responses": {
+        "200": {
+            "description": "The matching values, with their labels and groups (their document).",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["query", "parameter", "q", "values"],
+                        "properties": {
+                            "query": {"type": "string"},
+                            "parameter": {"type": "string"},
+                            "q": {"type": "string"},
+                            "values": PARAMETER_INFO_SCHEMA["properties"]["allowed"],
+                        },
+                    }
+                }
+            },
+        },
+        "400": {
+            "description": "A bad limit or search text, or a parameter with no values to look up.",
+            "content": _PLAIN_ERROR,
+        },
+        "404": {"description": "No such query or parameter.", "content": _PLAIN_ERROR},
+    },
+}
+
+
 def document(
     library: Sequence[NamedQuery],
-    allowed: Mapping[str, Mapping[str, Sequence[JsonValue]]],
+    allowed: Mapping[str, Mapping[str, Sequence[JsonValue] | None]],
     server_url: str,
     version: str,
 ) -> dict[str, Any]:
@@ -230,6 +288,7 @@ def document(
     }
     for query in library:
         paths[f"/api/queries/{query.name}"] = {"get": operation(query, allowed.get(query.name, {}))}
+    paths[LOOKUP_PATH] = {"get": LOOKUP_OPERATION}
     tags = sorted({query.tags[0] for query in library if query.tags})
     return {
         "openapi": "3.1.0",

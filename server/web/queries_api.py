@@ -12,6 +12,7 @@ from flask.blueprints import BlueprintSetupState
 
 from server import __version__
 from server.core import rdf as ox
+from server.core.errors import NotFound
 from server.core.iris import site_root
 from server.core.library import (
     Choice,
@@ -22,13 +23,13 @@ from server.core.library import (
     find,
     load_library,
 )
-from server.core.negotiation import CSV, JSON, SPARQL_JSON, TSV, Format, by_name, negotiate
+from server.core.negotiation import CSV, HTML, JSON, SPARQL_JSON, TSV, Format, by_name, negotiate
 from server.core.query_results import JsonValue, json_value, records
-from server.engine.named_queries import run
+from server.engine.named_queries import lookup, run
 from server.web import fair_share
 from server.web.assets import package_url
 from server.web.context import engine, settings
-from server.web.openapi import document, json_default
+from server.web.openapi import LOOKUP_LIMIT, document, json_default
 from server.web.sparql import published_engine
 
 bp = Blueprint("queries_api", __name__)
@@ -54,14 +55,20 @@ def library() -> list[NamedQuery]:
     return current_app.extensions["cdv.queries"]
 
 
-def choices(query: NamedQuery) -> dict[str, list[Choice]]:
-    """Allowed values of each enumerable parameter, computed once per published build and process."""
-    store = engine()
+def choices(query: NamedQuery) -> dict[str, list[Choice] | None]:
+    """Allowed values of each enumerable parameter (None past the bound of the settings: they are looked
+    up), computed once per published build and process."""
+    store, bound = engine(), settings().choices_bound
     cache = current_app.extensions.setdefault("cdv.query_choices", {})
     key = (store.build_id, query.name)
     if key not in cache:
-        cache[key] = {p.name: allowed_values(store, query, p) for p in query.parameters if p.values}
+        cache[key] = {p.name: allowed_values(store, query, p, bound) for p in query.parameters if p.values}
     return cache[key]
+
+
+def lookup_url(query: NamedQuery, param: Parameter, **args: str) -> str:
+    """Where a parameter's values are looked up by text."""
+    return url_for("queries_api.parameter_values", name=query.name, param=param.name, **args)
 
 
 def request_values(
@@ -85,8 +92,9 @@ def run_request(query: NamedQuery, raw: Mapping[str, str]) -> ox.QuerySolutions:
     return run(published_engine().limited(), query, raw, allowed=choices(query))
 
 
-def describe(query: NamedQuery, query_choices: Mapping[str, list[Choice]]) -> dict[str, Any]:
-    """The public description of a query: metadata, typed parameters with their allowed values, links."""
+def describe(query: NamedQuery, query_choices: Mapping[str, list[Choice] | None]) -> dict[str, Any]:
+    """The public description of a query: metadata, typed parameters with their allowed values (when there
+    are few) and where to look them up, links."""
     parameters = []
     for param in query.parameters:
         info: dict[str, Any] = {
@@ -95,11 +103,11 @@ def describe(query: NamedQuery, query_choices: Mapping[str, list[Choice]]) -> di
             "default": json_default(param),
             "description": param.description,
         }
-        if param.name in query_choices:
-            info["allowed"] = [
-                {"value": choice_value(c), "label": c.label, "group": c.group}
-                for c in query_choices[param.name]
-            ]
+        allowed = query_choices.get(param.name)
+        if allowed is not None:
+            info["allowed"] = [choice_json(c) for c in allowed]
+        if param.values is not None:
+            info["lookup"] = lookup_url(query, param)
         parameters.append(info)
     return {
         "name": query.name,
@@ -117,14 +125,23 @@ def describe(query: NamedQuery, query_choices: Mapping[str, list[Choice]]) -> di
     }
 
 
+def choice_json(choice: Choice) -> dict[str, JsonValue]:
+    """An allowed value with its label and group, as JSON."""
+    return {"value": choice_value(choice), "label": choice.label, "group": choice.group}
+
+
 def choice_value(choice: Choice) -> JsonValue:
     """An allowed value as JSON (integers stay integers)."""
     return json_value(choice.value) if isinstance(choice.value, ox.Literal) else choice.value.value
 
 
-def enum(query: NamedQuery, param: Parameter) -> list[JsonValue]:
-    """The values a request may give an enumerable parameter: those in the store, and the default."""
-    values = [choice_value(c) for c in choices(query).get(param.name, [])]
+def enum(query: NamedQuery, param: Parameter) -> list[JsonValue] | None:
+    """The values a request may give an enumerable parameter: those in the store, and the default; None
+    when there are too many to list."""
+    allowed = choices(query).get(param.name)
+    if allowed is None:
+        return None
+    values = [choice_value(c) for c in allowed]
     default = json_default(param)
     return values if default in values else [default, *values]
 
@@ -153,6 +170,37 @@ def run_query(name: str) -> Response:
     if fmt in (CSV, TSV):
         response.headers["Content-Disposition"] = f'inline; filename="{name}.{fmt.extension}"'
     return response
+
+
+@bp.get("/api/queries/<name>/parameters/<param>")
+def parameter_values(name: str, param: str) -> Response | str:
+    """The values of an enumerable parameter matching `q` (its first ones without), at most `limit`: JSON for
+    programs and the forms' type-ahead, a page with a search box for browsers."""
+    query = find(library(), name)
+    try:
+        parameter = query.parameter(param)
+    except ParameterError as err:
+        raise NotFound(err.message) from None
+    if parameter.values is None:
+        raise ParameterError(
+            f"parameter {param!r} of {name!r} takes any {parameter.type}: nothing to look up"
+        )
+    text = request.args.get("q", "")
+    limit = lookup_limit(request.args.get("limit"))
+    fmt = negotiate(request.headers.get("Accept"), request.args.get("format"), (JSON, HTML), JSON)
+    found = lookup(engine(), query, parameter, text, limit)
+    if fmt.name == HTML.name:
+        return render_template("queries_lookup.html", query=query, param=parameter, text=text, found=found)
+    return _json({"query": name, "parameter": param, "q": text, "values": [choice_json(c) for c in found]})
+
+
+def lookup_limit(raw: str | None) -> int:
+    """The `limit` of a lookup: 1 to LOOKUP_LIMIT, 20 when not given; ParameterError otherwise."""
+    if raw is None:
+        return 20
+    if not raw.isdigit() or not 1 <= int(raw) <= LOOKUP_LIMIT:
+        raise ParameterError(f"limit must be an integer from 1 to {LOOKUP_LIMIT}, got {raw[:50]!r}")
+    return int(raw)
 
 
 @bp.get("/api/openapi.json")

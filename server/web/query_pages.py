@@ -17,7 +17,7 @@ from server.core.presentation import Labels
 from server.core.vocab import prefixes
 from server.web.context import engine, settings
 from server.web.errors import http_status
-from server.web.queries_api import choices, library, request_values, run_request
+from server.web.queries_api import choices, library, lookup_url, request_values, run_request
 
 bp = Blueprint("query_pages", __name__)
 
@@ -112,16 +112,19 @@ def bar_groups(rows: Sequence[Mapping[str, str]], chart: Chart) -> list[BarGroup
 
 
 def form_fields(query: NamedQuery, raw: Mapping[str, str]) -> list[dict[str, object]]:
-    """What the form shows for each parameter: its input kind, current value and choices."""
+    """What the form shows for each parameter: its input kind, current value and choices (a select), or,
+    for a parameter with too many values to list, where to look them up (a type-ahead and a link)."""
     query_choices = choices(query)
     fields = []
     for param in query.parameters:
+        listed = query_choices.get(param.name)
         fields.append(
             {
                 "param": param,
                 "value": raw.get(param.name, param.default.value),
                 "input": _input_type(param),
-                "choices": query_choices.get(param.name, []),
+                "choices": listed or [],
+                "lookup": lookup_url(query, param) if param.values and listed is None else None,
             }
         )
     return fields
