@@ -137,31 +137,15 @@ def _outgoing_query(cdv: str, id_base: str) -> str:
     # of the resource that points at them, or of the document they are a fragment of. Each branch starts
     # from ?r so the engine walks out from the resource (FILTER … IN, not VALUES: pyoxigraph joins VALUES
     # before the bound pattern and scans the store).
-    # A shared resource (an organisation, a territory) is described identically in each document that
-    # names it (the build's rule MemeDescriptionPartagee), and pyoxigraph's union default graph repeats a
-    # triple once per graph that holds it: reading the union, a partner named by every document cost its
-    # description (and its links' labels) as many times as there are documents. So its triples are read
-    # from one graph that holds it (?g), plus those another document adds (a passage that quotes it):
-    # only those leave the index scan. Its links are named from ?g too (from all graphs when ?g does not
-    # describe them); an ontology term or an outside IRI from all graphs (the metadata graph types some).
     held = f'?r ?p0 ?n . FILTER(isBlank(?n) || (STRSTARTS(STR(?n), {ox.Literal(id_base)}) && CONTAINS(STR(?n), "#")))'
     fragment = '?n ?l0 ?r . FILTER(isIRI(?n) && STRSTARTS(STR(?n), CONCAT(STR(?r), "#")))'
     blank = "?n ?nb ?b . FILTER(isBlank(?b)) ?b ?bp ?bo ."
-    linked = "?r ?p ?o . FILTER(isIRI(?o) && ?p != rdf:type)"
-    one = "{ SELECT ?r ?g WHERE { GRAPH ?g { ?r ?any ?x } } LIMIT 1 }"  # each branch picks it: ?g is not seen across
-    added = f"{one} GRAPH ?h {{ ?r ?p ?o }} FILTER(?h != ?g && NOT EXISTS {{ GRAPH ?g {{ ?r ?p ?o }} }})"
-    ours = f"FILTER(STRSTARTS(STR(?o), {ox.Literal(id_base)}))"
-    labels = "?o ?lp ?lo . " + _in("lp", link_properties(cdv))
     return with_prefixes(
         cdv,
         f"""CONSTRUCT {{ ?r ?p ?o . ?o ?lp ?lo . ?n ?np ?no . ?b ?bp ?bo . }}
 WHERE {{
-  {{ {one} GRAPH ?g {{ ?r ?p ?o }} }}
-  UNION {{ {added} }}
-  UNION {{ {one} GRAPH ?g {{ {linked} {ours} {labels} }} }}
-  UNION {{ {one} GRAPH ?g {{ {linked} {ours} FILTER NOT EXISTS {{ ?o ?lp0 ?lo0 }} }} {labels} }}
-  UNION {{ {one} GRAPH ?g {{ {linked} FILTER(!STRSTARTS(STR(?o), {ox.Literal(id_base)})) }} {labels} }}
-  UNION {{ {added} FILTER(isIRI(?o)) {labels} }}
+  {{ ?r ?p ?o }}
+  UNION {{ ?r ?p ?o . FILTER(isIRI(?o) && ?p != rdf:type) ?o ?lp ?lo . {_in("lp", link_properties(cdv))} }}
   UNION {{ {held} ?n ?np ?no . }}
   UNION {{ {fragment} ?n ?np ?no . }}
   UNION {{ {held} {blank} }}

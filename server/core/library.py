@@ -347,14 +347,16 @@ MATCHING_VALUES = {
     for kind, p in PATTERNS.items()
 }
 # The label and group (the document) of given values: one row per value, whatever the number of documents.
+# MIN, not SAMPLE: the same label on every engine; isIRI: Virtuoso matches a typed literal's datatype as a
+# subject (a SIREN number got the datatype's label as its group).
 LABELS = (
     _PREFIXES
-    + """SELECT ?value (SAMPLE(?l) AS ?label) (SAMPLE(?g) AS ?group) WHERE {
+    + """SELECT ?value (MIN(STR(?l)) AS ?label) (MIN(STR(?g)) AS ?group) WHERE {
   %s
-  OPTIONAL { ?value """
+  OPTIONAL { FILTER(isIRI(?value)) ?value """
     + _NAME
     + """ ?l FILTER(LANG(?l) IN ("fr", "")) }
-  OPTIONAL { ?value cdv:avenant/rdfs:label ?g }
+  OPTIONAL { FILTER(isIRI(?value)) ?value cdv:avenant/rdfs:label ?g }
 } GROUP BY ?value"""
 )
 
