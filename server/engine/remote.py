@@ -224,12 +224,12 @@ class RemoteStore:
         Virtuoso's also holds the triples pointing at the resource; its pragma for the concise bounded
         description gives the embedded one.
         """
+        scope = self.scope  # first: reading the build tells whether the engine is Virtuoso
         pragmas = f"{VIRTUOSO_CBD}\n" if form == "describe" and self.virtuoso else ""
         if default_graphs or named_graphs:
             default = list(default_graphs or ()) or [self.no_graph]
             named = list(named_graphs or ()) or [self.no_graph]
             return protocol_fields(pragmas + query, default, named)
-        scope = self.scope
         return protocol_fields(scope.pragmas + pragmas + query, scope.graphs, scope.graphs)
 
     def timed_out(self) -> str:
