@@ -224,13 +224,16 @@ class RemoteStore:
         Virtuoso's also holds the triples pointing at the resource; its pragma for the concise bounded
         description gives the embedded one.
         """
-        scope = self.scope  # first: reading the build tells whether the engine is Virtuoso
-        pragmas = f"{VIRTUOSO_CBD}\n" if form == "describe" and self.virtuoso else ""
         if default_graphs or named_graphs:
             default = list(default_graphs or ()) or [self.no_graph]
             named = list(named_graphs or ()) or [self.no_graph]
-            return protocol_fields(pragmas + query, default, named)
-        return protocol_fields(scope.pragmas + pragmas + query, scope.graphs, scope.graphs)
+            return protocol_fields(self._describe_mode(form) + query, default, named)
+        scope = self.scope  # first: reading the build tells whether the engine is Virtuoso
+        return protocol_fields(scope.pragmas + self._describe_mode(form) + query, scope.graphs, scope.graphs)
+
+    def _describe_mode(self, form: str | None) -> str:
+        """Virtuoso's pragma for the embedded DESCRIBE, when the engine is Virtuoso and the query a DESCRIBE."""
+        return f"{VIRTUOSO_CBD}\n" if form == "describe" and self.virtuoso else ""
 
     def timed_out(self) -> str:
         """The message of a query over the time limit, in the embedded executor's words (executor.py).
