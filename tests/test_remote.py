@@ -23,7 +23,7 @@ from server.core.ontology_doc import uses
 from server.core.vocab import OWL_VERSION_INFO
 from server.engine import remote
 from server.engine.release import Release
-from server.engine.remote import REFRESH, RemoteStore, Scope, open_remote
+from server.engine.remote import REFRESH, RemoteStore, Scope, exclusion, open_remote
 from server.engine.remote_executor import without_dataset
 from server.engine.store import EmbeddedStore
 
@@ -287,6 +287,26 @@ def run_server_over(
     endpoint = engine.enter_context(run_engine(store, log_dir))
     with run_server(build_dir, log_dir, ("--workers", "1", "--endpoint", endpoint)) as server:
         yield server, endpoint
+
+
+@pytest.mark.parametrize(
+    ("foreign", "expected"),
+    [
+        ([], ""),
+        (
+            ["http://b/", "http://a/#"],
+            "define input:default-graph-exclude <http://a/#>\ndefine input:named-graph-exclude <http://a/#>\n"
+            "define input:default-graph-exclude <http://b/>\ndefine input:named-graph-exclude <http://b/>\n",
+        ),
+    ],
+)
+def test_virtuoso_s_exclusion_pragmas_name_each_graph_twice(foreign: list[str], expected: str) -> None:
+    assert exclusion(foreign) == expected
+
+
+def test_a_graph_name_that_is_not_an_iri_is_never_written_into_a_pragma() -> None:
+    with pytest.raises(ValueError):
+        exclusion(["http://a/> define input:x <y"])
 
 
 class RecordingSession(requests.Session):
