@@ -1,14 +1,17 @@
-"""What sending the build's graph list costs: each query with the list as its dataset, and without it.
+"""What keeping queries to the build's graphs costs: the graph list, Virtuoso's exclusion, and nothing.
 
-Not a test: it prints figures and asserts nothing. `cdv serve --endpoint` sends every query that names no
-dataset with the build's graphs as `default-graph-uri` and `named-graph-uri` (server/engine/remote.py), so
-that an engine's own graphs never show; at 1,000 documents that is 1,002 graphs, twice. This measures, on
-Oxigraph server and on Virtuoso loaded with the same build (started as the tests start them:
-tests/servers.py, and the Virtuoso section of docs/deploy.md run as written by tests/virtuoso.py), each query
-sent as the server sends it (with the list) and as the engine's union (without), paired: the two requests
-are measured one after the other, query by query, and the report gives each side's median and their\nratio; a side that fails (an engine's time limit) says so.
+Not a test: it prints figures and asserts nothing. `cdv serve --endpoint` must keep each query that names no
+dataset to the build's graphs (server/engine/remote.py). Three ways, measured on Oxigraph server and on
+Virtuoso loaded with the same build (started as the tests start them: tests/servers.py, and the Virtuoso
+section of docs/deploy.md run as written by tests/virtuoso.py): the build's graphs sent as
+`default-graph-uri` and `named-graph-uri` (at 1,000 documents 1,002 graphs, twice); Virtuoso's
+`define input:default-graph-exclude` / `named-graph-exclude` pragmas for each graph outside the build
+(what `cdv serve` sends Virtuoso once it knows them); and the engine's union as it is (nothing). The three
+requests are measured one after the other, query by query, and the report gives each one's median and the
+ratios to nothing; a side that fails (an engine's time limit) says so. It also times the search for the
+engine's own graphs that `cdv serve` runs once per build.
 
-    .venv/bin/python benchmarks/graph_list.py --build-dir /tmp/n1000/build [--rounds 7]
+    .venv/bin/python benchmarks/graph_list.py --build-dir /tmp/n1000/build [--rounds 7] [--only virtuoso]
 """
 
 from __future__ import annotations
@@ -33,7 +36,14 @@ sys.path.insert(0, str(ROOT))
 from server.core.config import load_settings  # noqa: E402
 from server.core.library import find, load_library  # noqa: E402
 from server.engine.release import Release, current_release  # noqa: E402
-from server.engine.remote import GRAPH_TYPE, RESULTS_TYPE, RemoteStore, protocol_fields  # noqa: E402
+from server.engine.remote import (  # noqa: E402
+    GRAPH_TYPE,
+    HELD_GRAPHS,
+    LISTED_GRAPHS,
+    RESULTS_TYPE,
+    RemoteStore,
+    protocol_fields,
+)
 from tests.servers import run_engine  # noqa: E402
 from tests.virtuoso import run_virtuoso  # noqa: E402
 
@@ -103,23 +113,53 @@ def median_time(
         return "fails: " + " ".join(str(err).split())[:90]
 
 
-def measure(url: str, build_dir: Path, work: dict[str, str], rounds: int) -> Iterator[tuple[str, ...]]:
-    """(query, with the list, without, ratio, request bytes with, without) for each query.
+def ratio(side: str, base: str) -> str:
+    """side / base for two medians in ms; a dash when either failed."""
+    if side.endswith(" ms") and base.endswith(" ms"):
+        return f"{float(side.split()[0]) / float(base.split()[0]):.1f}x"
+    return "—"
 
-    The two sides are measured one after the other for each query, so the machine's drift between them is
-    that of a few seconds.
+
+def measure(url: str, remote: RemoteStore, work: dict[str, str], rounds: int) -> Iterator[tuple[str, ...]]:
+    """(query, list, exclusion, nothing, list/nothing, exclusion/nothing, request bytes with the list) per query.
+
+    The sides are measured one after the other for each query, so the machine's drift between them is that
+    of a few seconds.
     """
-    remote = RemoteStore(url, TIMEOUT, build_dir, load_settings({"build_dir": build_dir}).graph_base)
-    graphs = remote.graphs  # what `cdv serve --endpoint` sends: read from the engine's metadata graph
+    graphs = remote.graphs  # the build's graphs: read from the engine's metadata graph
+    pragmas = remote.scope.pragmas  # what `cdv serve` sends: Virtuoso's graphs outside the build excluded
     session = requests.Session()
     for name, query in work.items():
         accept = GRAPH_TYPE if query.startswith("DESCRIBE") else RESULTS_TYPE
         with_list = protocol_fields(query, graphs, graphs)
-        without = protocol_fields(query, None, None)
-        sides = [median_time(session, url, fields, accept, rounds) for fields in (with_list, without)]
-        both = [float(side.split()[0]) for side in sides if side.endswith(" ms")]
-        ratio = f"{both[0] / both[1]:.2f}" if len(both) == 2 else "—"
-        yield name, *sides, ratio, f"{len(urlencode(with_list)):,} B", f"{len(urlencode(without)):,} B"
+        excluded = protocol_fields(pragmas + query, None, None)
+        nothing = protocol_fields(query, None, None)
+        listed, pragma, plain = (
+            median_time(session, url, fields, accept, rounds) for fields in (with_list, excluded, nothing)
+        )
+        yield (
+            name,
+            listed,
+            pragma if pragmas else "—",
+            plain,
+            ratio(listed, plain),
+            ratio(pragma, plain) if pragmas else "—",
+            f"{len(urlencode(with_list)):,} B",
+        )
+
+
+def listing_times(url: str) -> Iterator[tuple[str, str, str]]:
+    """(query, time, graphs listed) of the ways to list an engine's graphs, each run once, cold."""
+    session = requests.Session()
+    for query in (HELD_GRAPHS, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s a ?t } }", LISTED_GRAPHS):
+        started = time.perf_counter()
+        response = session.post(url, data={"query": query}, headers={"Accept": RESULTS_TYPE}, timeout=TIMEOUT)
+        took = f"{(time.perf_counter() - started) * 1000:,.0f} ms"
+        if response.status_code != 200:
+            yield query, took, f"fails: {response.status_code}"
+            continue
+        rows = [row for row in response.json()["results"]["bindings"] if row]
+        yield query, took, f"{len(rows):,}"
 
 
 def main() -> None:
@@ -138,16 +178,22 @@ def main() -> None:
             remote = RemoteStore(
                 url, TIMEOUT, args.build_dir, load_settings({"build_dir": args.build_dir}).graph_base
             )
-            sends = (
-                "the list" if remote.dataset(None, None)[0] else "no list (the engine holds the build only)"
-            )
-            print(f"\n### {engine}: {len(remote.graphs)} graphs in the list, {args.rounds} paired rounds\n")
-            print(f"`cdv serve --endpoint` sends {sends} with a query that names no dataset.\n")
+            print(f"\n### {engine}: {len(remote.graphs)} graphs in the build, {args.rounds} rounds\n")
+            print("| listing the engine's graphs | time | graphs |\n|---|---|---|")
+            for row in listing_times(url):
+                print(f"| `{row[0]}` | {row[1]} | {row[2]} |", flush=True)
+            scope = remote.scope
+            if remote.finding is not None:
+                remote.finding.join()
+                scope = remote.scope
+            sends = "the exclusion pragmas" if scope.pragmas else "the list" if scope.graphs else "nothing"
+            print(f"\n`cdv serve --endpoint` sends {sends} with a query that names no dataset.\n")
             print(
-                "| query | with the list (median) | without (median) | ratio | request with | request without |"
+                "| query | list (median) | exclusion (median) | nothing (median) | list / nothing "
+                "| exclusion / nothing | request with the list |"
             )
-            print("|---|---|---|---|---|---|")
-            for row in measure(url, args.build_dir, work, args.rounds):
+            print("|---|---|---|---|---|---|---|")
+            for row in measure(url, remote, work, args.rounds):
                 print("| " + " | ".join(row) + " |", flush=True)
 
 

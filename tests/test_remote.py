@@ -20,8 +20,10 @@ from server.core import sparql_rewrite as rewrite
 from server.core.config import Settings
 from server.core.library import FIRST_VALUES, IS_ALLOWED, default_bindings, load_library
 from server.core.ontology_doc import uses
+from server.core.vocab import OWL_VERSION_INFO
+from server.engine import remote
 from server.engine.release import Release
-from server.engine.remote import REFRESH, open_remote
+from server.engine.remote import REFRESH, RemoteStore, Scope, exclusion, open_remote
 from server.engine.remote_executor import without_dataset
 from server.engine.store import EmbeddedStore
 
@@ -287,16 +289,174 @@ def run_server_over(
         yield server, endpoint
 
 
-@pytest.mark.parametrize(("fixture", "sends_the_list"), [("engine", False), ("virtuoso", True)])
-def test_the_build_s_graphs_are_sent_only_to_an_engine_that_holds_others(
-    request: pytest.FixtureRequest, settings: Settings, release: Release, fixture: str, sends_the_list: bool
+@pytest.mark.parametrize(
+    ("foreign", "expected"),
+    [
+        ([], ""),
+        (
+            ["http://b/", "http://a/#"],
+            "define input:default-graph-exclude <http://a/#>\ndefine input:named-graph-exclude <http://a/#>\n"
+            "define input:default-graph-exclude <http://b/>\ndefine input:named-graph-exclude <http://b/>\n",
+        ),
+    ],
+)
+def test_virtuoso_s_exclusion_pragmas_name_each_graph_twice(foreign: list[str], expected: str) -> None:
+    assert exclusion(foreign) == expected
+
+
+def test_a_graph_name_that_is_not_an_iri_is_never_written_into_a_pragma() -> None:
+    with pytest.raises(ValueError):
+        exclusion(["http://a/> define input:x <y"])
+
+
+class RecordingSession(requests.Session):
+    """A real session that keeps the form fields of every request it sends (what the engine is asked)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[list[tuple[str, str]]] = []
+
+    def post(self, url: str | bytes, data: object = None, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        self.sent.append(list(data or ()))  # type: ignore[call-overload]
+        return super().post(url, data=data, **kwargs)  # type: ignore[arg-type]
+
+
+def recorded(store: RemoteStore) -> RecordingSession:
+    """Record what `store` sends from now on, from every thread (its own search for graphs included)."""
+    session = RecordingSession()
+    store.session = lambda: session  # type: ignore[method-assign]
+    return session
+
+
+def known_scope(store: RemoteStore) -> Scope:
+    """The store's scope once its search for the engine's own graphs, if any, has ended."""
+    store.scope  # noqa: B018 (reads the build, and starts the search)
+    if store.finding is not None:
+        store.finding.join(60)
+    return store.scope
+
+
+def build_graphs(release: Release) -> set[str]:
+    return {str(g.value) for g in ox.Store.read_only(str(release.store_path)).named_graphs()}
+
+
+def test_an_engine_that_holds_the_build_only_gets_queries_as_they_are(
+    engine: str, settings: Settings, release: Release
 ) -> None:
-    """Oxigraph server loaded by the guide holds the build only: its union is the build, no list is sent.
-    Virtuoso keeps graphs of its own: every query names the build's graphs."""
-    store = open_remote(replace(settings, endpoint=request.getfixturevalue(fixture)))
-    graphs = {str(g.value) for g in ox.Store.read_only(str(release.store_path)).named_graphs()}
-    assert set(store.graphs) == graphs
-    assert store.dataset(None, None) == ((store.graphs, store.graphs) if sends_the_list else (None, None))
+    """Oxigraph server loaded by the guide holds the build only: its union is the build, nothing is added."""
+    store = open_remote(replace(settings, endpoint=engine))
+    assert set(store.graphs) == build_graphs(release)
+    assert known_scope(store) == Scope()
+    assert store.fields("ASK {}", "ask") == [("query", "ASK {}")]
+
+
+def test_virtuoso_s_own_graphs_are_excluded_by_its_pragmas_and_no_list_is_sent(
+    virtuoso: str, settings: Settings, release: Release
+) -> None:
+    """Virtuoso keeps graphs of its own: each is excluded by its pragmas, the build's graphs are not listed."""
+    store = open_remote(replace(settings, endpoint=virtuoso))
+    assert set(store.graphs) == build_graphs(release)
+    scope = known_scope(store)
+    assert scope.graphs == ()
+    assert "define input:default-graph-exclude <http://www.openlinksw.com/schemas/virtrdf#>" in scope.pragmas
+    assert "define input:named-graph-exclude <http://www.w3.org/2002/07/owl#>" in scope.pragmas
+    assert not any(graph in scope.pragmas for graph in store.graphs)
+    assert store.fields("ASK {}", "ask") == [("query", scope.pragmas + "ASK {}")]
+
+
+def test_virtuoso_answers_from_the_build_only_with_the_exclusion(
+    virtuoso: str, settings: Settings, release: Release
+) -> None:
+    """No owl:Thing, the embedded class counts and /health count, through the app; every query the app sends
+    carries the exclusion and no graph list."""
+    from server.web.app import create_app
+    from server.web.context import engine_of
+
+    app = create_app(replace(settings, endpoint=virtuoso))
+    client = app.test_client()
+    store = engine_of(app).store
+    assert isinstance(store, RemoteStore)
+    scope = known_scope(store)
+    session = recorded(store)
+    embedded = ox.Store.read_only(str(release.store_path))
+    classes = "SELECT ?c WHERE { ?c a <http://www.w3.org/2002/07/owl#Class> }"
+    answer = client.get("/sparql", query_string={"query": classes}, headers={"Accept": "text/csv"})
+    assert answer.status_code == 200
+    assert b"owl#Thing" not in answer.data and b"owl#Nothing" not in answer.data
+    counts = "SELECT ?t (COUNT(?s) AS ?n) WHERE { GRAPH ?g { ?s a ?t } } GROUP BY ?t"
+    answer = client.get("/sparql", query_string={"query": counts}, headers={"Accept": "application/json"})
+    expected = {(str(row["t"].value), int(row["n"].value)) for row in embedded.query(counts)}  # type: ignore[union-attr, index, arg-type]
+    got = {(row["t"]["value"], int(row["n"]["value"])) for row in answer.json["results"]["bindings"]}
+    assert got == expected
+    assert client.get("/health").json["triples"] == len(embedded)
+    assert (
+        client.get("/api/queries/avenant-structure", headers={"Accept": "application/json"}).status_code
+        == 200
+    )
+    assert client.get("/id/" + CAF.split("/id/", 1)[1], headers={"Accept": "text/html"}).status_code == 200
+    queries = [dict(fields)["query"] for fields in session.sent]
+    assert len(queries) >= 5
+    assert all(query.startswith(scope.pragmas) for query in queries)
+    assert all(name == "query" for fields in session.sent for name, _ in fields)  # no graph list
+
+
+FROM_GRAPH = "https://w3id.org/cdv/graph/ontology"
+
+
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        (f"SELECT (COUNT(*) AS ?n) FROM <{FROM_GRAPH}> WHERE {{ ?s ?p ?o }}", {}),
+        ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default-graph-uri": FROM_GRAPH}),
+    ],
+)
+def test_a_query_s_own_dataset_is_sent_as_it_is_on_virtuoso(
+    virtuoso: str, settings: Settings, release: Release, query: str, params: dict[str, str]
+) -> None:
+    """FROM or default-graph-uri: exactly that dataset, as the protocol's parameters, with no exclusion."""
+    from server.web.app import create_app
+    from server.web.context import engine_of
+
+    app = create_app(replace(settings, endpoint=virtuoso))
+    store = engine_of(app).store
+    assert isinstance(store, RemoteStore)
+    assert known_scope(store).pragmas
+    session = recorded(store)
+    answer = app.test_client().get(
+        "/sparql", query_string={"query": query, **params}, headers={"Accept": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    expected = len(
+        list(
+            ox.Store.read_only(str(release.store_path)).quads_for_pattern(
+                None, None, None, ox.NamedNode(FROM_GRAPH)
+            )
+        )
+    )
+    assert expected > 0
+    assert int(answer.json["results"]["bindings"][0]["n"]["value"]) == expected
+    (sent,) = [fields for fields in session.sent if "COUNT" in dict(fields)["query"]]
+    assert ("default-graph-uri", FROM_GRAPH) in sent
+    assert "define input:" not in dict(sent)["query"]
+
+
+def test_virtuoso_s_own_graphs_are_found_once_per_build_id(
+    virtuoso: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build id is read at every refresh; the engine's graphs only when the build id changes."""
+    monkeypatch.setattr(remote, "REFRESH", 0.0)  # every use reads the build id again
+    store = open_remote(replace(settings, endpoint=virtuoso))
+    session = recorded(store)
+    first = known_scope(store)
+    for _ in range(3):
+        assert store.scope == first
+    sent = [dict(fields)["query"] for fields in session.sent]
+    assert sum(OWL_VERSION_INFO in query for query in sent) >= 4
+    assert sent.count(remote.HELD_GRAPHS) == 1 and sent.count(remote.LISTED_GRAPHS) == 1
+    store._scope = ("an older build", Scope())  # as if the engine had held another build until now
+    assert known_scope(store) == first
+    sent = [dict(fields)["query"] for fields in session.sent]
+    assert sent.count(remote.HELD_GRAPHS) == 2
 
 
 def test_an_engine_answer_with_a_header_per_graph_is_read(virtuoso: str, settings: Settings) -> None:

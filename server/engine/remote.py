@@ -7,10 +7,16 @@ here, never an error half-way through a page), so every page and API works the s
 labels any engine writes (Virtuoso's `nodeID://b1`) are accepted. An answer the engine cut at its row cap
 (Virtuoso's `X-SPARQL-MaxRows`) is a 503 saying so, never passed on as if whole.
 
-Every query sees the build's graphs and only them: when the query names no dataset of its own, the build's
-graphs (read from its metadata graph) are sent as its dataset (`default-graph-uri`, `named-graph-uri`), so an
-engine's own graphs (Virtuoso's virtrdf, DAV, OWL graphs) never leak into answers. An engine loaded without
-the metadata graph is queried as it is (its union default graph, see docs/deploy.md).
+Every query sees the build's graphs and only them (the build's graphs are read from its metadata graph). A
+query that names a dataset of its own gets it. For the others, what the engine needs is found once per build
+id (`Scope`): an engine that holds the build only (Oxigraph server loaded by the guide) gets the query as it
+is; Virtuoso, which keeps graphs of its own (virtrdf, DAV, OWL, service description), gets its exclusion
+pragmas for each of them before the query text; any other engine holding other graphs gets the build's graphs
+as the query's dataset (`default-graph-uri`, `named-graph-uri`: no portable exclusion exists). Virtuoso's own
+graphs are found by listing every graph it holds, seconds at 1,000 documents: in a thread of its own, the
+graph list being sent meanwhile (at that size it costs Virtuoso up to seconds a query, the exclusion
+milliseconds: benchmarks/graph_list.py). An engine loaded without the metadata graph is queried as it is
+(its union default graph, see docs/deploy.md).
 
 The build the engine holds is read from its metadata graph (`owl:versionInfo` of the metadata graph, written
 by `cdv build`), cached for REFRESH seconds so a reloaded engine is noticed; the files of that build (dumps,
@@ -25,7 +31,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -54,6 +61,12 @@ FALLBACK_TYPES = (
 )
 MAX_ROWS_HEADER = "X-SPARQL-MaxRows"  # Virtuoso: the answer was cut at its ResultSetMaxRows
 VIRTUOSO_CBD = 'define sql:describe-mode "CBD"'  # Virtuoso's DESCRIBE as the embedded store's
+LISTED_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"  # the graphs an engine lists (Virtuoso: none)
+# Every graph with a triple: the only complete way found on Virtuoso (`GRAPH ?g { ?s a ?t }` takes 0.03 s
+# instead of 12-30 s at 1,000 documents, but misses its DAV and LDP graphs), so it runs once per build.
+HELD_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+LISTING_TIMEOUT = 600.0  # seconds to wait for HELD_GRAPHS, off the request path
+RETRY = 60.0  # seconds before a failed HELD_GRAPHS is sent again
 BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 
 
@@ -77,6 +90,22 @@ class EngineNotAcceptable(EngineRefused):
 
 class EngineCapped(Unavailable):
     """The engine cut its answer at its row cap: passing it on would be a silent truncation."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """How a query that names no dataset is kept to the build's graphs on this engine."""
+
+    graphs: tuple[str, ...] = ()  # sent as its dataset (default-graph-uri and named-graph-uri)
+    pragmas: str = ""  # put before its text: Virtuoso's exclusion of each graph outside the build
+
+
+def exclusion(foreign: Iterable[str]) -> str:
+    """Virtuoso's pragmas taking each graph out of a query's default graph and its named graphs."""
+    return "".join(
+        f"define input:default-graph-exclude {iri}\ndefine input:named-graph-exclude {iri}\n"
+        for iri in sorted(str(ox.NamedNode(graph)) for graph in foreign)
+    )
 
 
 class RemoteTriples:
@@ -125,8 +154,10 @@ class RemoteStore:
         self.query_count = 0
         self.virtuoso = False  # the last answer came from Virtuoso (its Server header)
         self._local = threading.local()
-        # (read at, build id, its graphs, the graphs to send as a query's dataset)
-        self._build: tuple[float, str, tuple[str, ...], tuple[str, ...]] | None = None
+        self._build: tuple[float, str, tuple[str, ...]] | None = None  # (read at, build id, its graphs)
+        self._scope: tuple[str, Scope] | None = None  # (for which build id, the scope)
+        self._scope_lock = threading.Lock()
+        self.finding: threading.Thread | None = None  # the search for Virtuoso's own graphs, when started
 
     # --- HTTP --------------------------------------------------------------------------------------------
 
@@ -177,29 +208,32 @@ class RemoteStore:
         except EngineNotAcceptable:
             return self.post(fields, FALLBACK_TYPES, timeout, stream)
 
-    def dataset(
-        self, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
-    ) -> tuple[Sequence[str] | None, Sequence[str] | None]:
-        """The dataset to send: the one a query names, else the build's graphs when the engine holds others.
+    def fields(
+        self,
+        query: str,
+        form: str | None,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> list[tuple[str, str]]:
+        """The protocol fields of a query as this engine must get it: the embedded answer, the build's graphs.
 
-        A dataset with a default graph and no named graph (or the reverse) has the other list empty (SPARQL
-        1.1 Protocol §2.1.4), which the protocol cannot send and Virtuoso reads as "all graphs": the empty
-        list is sent as a graph that exists nowhere.
+        A query's own dataset is sent as it is; a dataset with a default graph and no named graph (or the
+        reverse) has the other list empty (SPARQL 1.1 Protocol §2.1.4), which the protocol cannot send and
+        Virtuoso reads as "all graphs": the empty list is sent as a graph that exists nowhere. A query with
+        no dataset gets the build's scope. DESCRIBE's answer is the engine's choice (SPARQL 1.1 §16.4):
+        Virtuoso's also holds the triples pointing at the resource; its pragma for the concise bounded
+        description gives the embedded one.
         """
         if default_graphs or named_graphs:
-            return list(default_graphs or ()) or [self.no_graph], list(named_graphs or ()) or [self.no_graph]
-        graphs = self._read_build()[3]
-        return (graphs, graphs) if graphs else (None, None)
+            default = list(default_graphs or ()) or [self.no_graph]
+            named = list(named_graphs or ()) or [self.no_graph]
+            return protocol_fields(self._describe_mode(form) + query, default, named)
+        scope = self.scope  # first: reading the build tells whether the engine is Virtuoso
+        return protocol_fields(scope.pragmas + self._describe_mode(form) + query, scope.graphs, scope.graphs)
 
-    def engine_text(self, query: str, form: str | None) -> str:
-        """The query as this engine must get it to give the embedded answer.
-
-        DESCRIBE's answer is the engine's choice (SPARQL 1.1 §16.4): Virtuoso's also holds the triples
-        pointing at the resource, and its pragma for the concise bounded description gives the embedded one.
-        """
-        if form == "describe" and self.virtuoso:
-            return f"{VIRTUOSO_CBD}\n{query}"
-        return query
+    def _describe_mode(self, form: str | None) -> str:
+        """Virtuoso's pragma for the embedded DESCRIBE, when the engine is Virtuoso and the query a DESCRIBE."""
+        return f"{VIRTUOSO_CBD}\n" if form == "describe" and self.virtuoso else ""
 
     def timed_out(self) -> str:
         """The message of a query over the time limit, in the embedded executor's words (executor.py).
@@ -232,15 +266,17 @@ class RemoteStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         whole_engine: bool = False,
+        timeout: float | None = None,
     ) -> QueryResult:
         """Send a query (not counted in query_count: the server's own bookkeeping goes through here);
         `whole_engine`: with no dataset at all, over every graph the engine holds."""
         form = rewrite.query_form(text)
         accept = GRAPH_TYPE if form in ("construct", "describe") else RESULTS_TYPE
-        if not whole_engine:
-            default_graphs, named_graphs = self.dataset(default_graphs, named_graphs)
-        fields = protocol_fields(self.engine_text(text, form), default_graphs, named_graphs)
-        response = self.ask(fields, accept, self.timeout)
+        if whole_engine:
+            fields = protocol_fields(text, None, None)
+        else:
+            fields = self.fields(text, form, default_graphs, named_graphs)
+        response = self.ask(fields, accept, timeout or self.timeout)
         return parse_answer(response.content, response.headers.get("Content-Type", accept))
 
     def triple_count(self) -> int:
@@ -258,26 +294,77 @@ class RemoteStore:
         """The named graphs of the build the engine holds (none when it has no metadata graph)."""
         return self._read_build()[2]
 
-    def _read_build(self) -> tuple[float, str, tuple[str, ...], tuple[str, ...]]:
+    @property
+    def scope(self) -> Scope:
+        """How a query that names no dataset is kept to the graphs of the build the engine holds."""
+        graphs = self._read_build()[2]
+        scope = self._scope
+        return scope[1] if scope is not None else Scope(graphs)
+
+    def _read_build(self) -> tuple[float, str, tuple[str, ...]]:
         now = time.monotonic()
         if self._build is None or now - self._build[0] > REFRESH:
             build_id, graphs = self._read_build_id()
-            self._build = (now, build_id, graphs, graphs if self._holds_others(graphs) else ())
+            self._build = (now, build_id, graphs)
+            self._know_scope(build_id, graphs)
         return self._build
 
-    def _holds_others(self, graphs: tuple[str, ...]) -> bool:
-        """Whether the engine may hold graphs outside the build, so that queries must name the build's.
+    def _know_scope(self, build_id: str, graphs: tuple[str, ...]) -> None:
+        """Find the scope of a build once: at the first refresh that reads its id, not at every one."""
+        with self._scope_lock:
+            if self._scope is not None and self._scope[0] == build_id:
+                return
+            self._scope = (build_id, Scope(graphs))  # the safe scope while the engine's is being found
+        try:
+            scope = self._find_scope(build_id, graphs)
+        except BaseException:
+            self._scope = self._build = None  # the next use reads the build and finds its scope again
+            raise
+        self._set_scope(build_id, scope)
+
+    def _set_scope(self, build_id: str, scope: Scope) -> None:
+        with self._scope_lock:
+            if self._scope is not None and self._scope[0] == build_id:
+                self._scope = (build_id, scope)
+
+    def _find_scope(self, build_id: str, graphs: tuple[str, ...]) -> Scope:
+        """The scope of the build: nothing to an engine that holds the build only, else its graphs, until
+        Virtuoso's own graphs are known (in a thread of their own: seconds at 1,000 documents).
 
         An engine that lists exactly the build's graphs (`GRAPH ?g {}`: Oxigraph server loaded by the guide)
         answers from the build without the list: at 1,000 documents the list is 1,002 graphs, 200 kB a
-        request, and cost Oxigraph server about 30 ms a query (benchmarks/graph_list.py). An engine that
-        lists other graphs, or none (Virtuoso, which keeps its own graphs and lists none this way), gets it.
+        request, and cost Oxigraph server about 30 ms a query (benchmarks/graph_list.py).
         """
         if not graphs:
-            return False  # no build known: nothing to send
-        rows = self._run("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", whole_engine=True)
+            return Scope()  # no build known: nothing to send
+        rows = self._run(LISTED_GRAPHS, whole_engine=True)
+        listed = {str(row["g"].value) for row in rows if row["g"] is not None}  # type: ignore[union-attr, index]
+        if listed == set(graphs):
+            return Scope()
+        if self.virtuoso:  # the answer to LISTED_GRAPHS came from Virtuoso
+            self.finding = threading.Thread(
+                target=self._find_foreign, args=(build_id, graphs), name="cdv-engine-graphs", daemon=True
+            )
+            self.finding.start()
+        return Scope(graphs)
+
+    def _find_foreign(self, build_id: str, graphs: tuple[str, ...]) -> None:
+        """Virtuoso's own graphs: every graph it holds but the build's, excluded from then on.
+
+        Until then the graph list is sent: slower, never wrong. A listing that fails (the engine's own time
+        limit, the engine down) is tried again RETRY seconds later, while the engine holds the same build.
+        """
+        while True:
+            try:
+                rows = self._run(HELD_GRAPHS, whole_engine=True, timeout=LISTING_TIMEOUT)
+                break
+            except DomainError:
+                time.sleep(RETRY)
+                scope = self._scope
+                if scope is None or scope[0] != build_id:
+                    return  # another build: its own search starts at its first refresh
         held = {str(row["g"].value) for row in rows if row["g"] is not None}  # type: ignore[union-attr, index]
-        return held != set(graphs)
+        self._set_scope(build_id, Scope(pragmas=exclusion(held - set(graphs))))
 
     def _read_build_id(self) -> tuple[str, tuple[str, ...]]:
         """The build id and graphs of the metadata graph: the graph itself and the whole graph's subsets."""

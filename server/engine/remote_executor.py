@@ -33,7 +33,6 @@ from server.engine.remote import (
     RemoteStore,
     RemoteTriples,
     parse_answer,
-    protocol_fields,
 )
 
 # Engines parse by recursion on a thread's stack: Oxigraph server 0.5.13 aborts (the whole process) on a
@@ -166,10 +165,7 @@ class RemoteExecutor:
             if not (default_graphs or named_graphs):
                 default_graphs, named_graphs = guard.query_dataset(job.query) or ((), ())
             query = without_dataset(query)
-        default, named = self.store.dataset(default_graphs, named_graphs)
-        fields = protocol_fields(
-            self.store.engine_text(with_base(query, job.base_iri), keyword), default, named
-        )
+        fields = self.store.fields(with_base(query, job.base_iri), keyword, default_graphs, named_graphs)
         try:
             response = self.store.ask(fields, accept, deadline - time.monotonic(), stream=True)
         except EngineRefused:
