@@ -2,7 +2,10 @@
 
 Not a test: it prints a markdown table and asserts nothing. See benchmarks/README.md.
 
-    .venv/bin/python benchmarks/first_requests.py --build-dir DIR [--timeout S]
+    .venv/bin/python benchmarks/first_requests.py --build-dir DIR [--timeout S] [--public-url URL]
+
+`--public-url` serves as behind a proxy at that address (CDV_PUBLIC_URL): the catalogue's answers are then
+those the build wrote when it was built with the same setting.
 
 It finds a few resources of the build (a measure, the organisation named in most documents, a source text)
 by opening the store read-only in this process, then starts `cdv serve --workers 1` (one worker, so the
@@ -106,16 +109,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, required=True)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a request may take")
+    parser.add_argument("--public-url", help="CDV_PUBLIC_URL for the server (the build's written root)")
     args = parser.parse_args()
     plan = routes(args.build_dir)
-    env = {"CDV_CACHE_BYTES": "0"}
+    env = {"CDV_CACHE_BYTES": "0", **({"CDV_PUBLIC_URL": args.public_url} if args.public_url else {})}
     with (
         tempfile.TemporaryDirectory() as logs,
         run_server(args.build_dir, Path(logs), ("--workers", "1"), env=env, startup_timeout=300) as server,
     ):
         firsts = [timed(server.url + path, accept, args.timeout) for _label, path, accept in plan]
         seconds = [timed(server.url + path, accept, args.timeout) for _label, path, accept in plan]
-    print(f"First requests on `cdv serve --workers 1`, build {args.build_dir}\n")
+    served_at = f", CDV_PUBLIC_URL={args.public_url}" if args.public_url else ""
+    print(f"First requests on `cdv serve --workers 1`, build {args.build_dir}{served_at}\n")
     print("| route | status | first request | second request |")
     print("|---|---|---|---|")
     for (label, _path, _accept), (status, once), (_s, twice) in zip(plan, firsts, seconds, strict=True):

@@ -28,6 +28,7 @@ from server.engine.release import Release, current_release
 from server.engine.store import EmbeddedStore
 from server.web.app import create_app
 from server.web.context import engine
+from server.web.prerender import write_served_files
 
 SHAPES, ONTOLOGY = PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology"
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "shapes").glob("*.ttl"))
@@ -204,7 +205,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Release]:
         root = tmp_path_factory.mktemp(f"scale{count}")
         data = synth(root / "data", count)
         built[count] = build(
-            load_settings({"build_dir": root / "build"}), [PROJECT_ROOT / "data", data], jobs=2
+            load_settings({"build_dir": root / "build"}),
+            [PROJECT_ROOT / "data", data],
+            jobs=2,
+            finish=write_served_files,  # as `cdv build` does: the sitemap reads the resource list it writes
         )
     return built
 
@@ -301,6 +305,7 @@ ROUTES = [
     ("/ontology", CHROME),
     ("/sparql", "text/turtle"),
     ("/search?q=emploi", CHROME),
+    ("/sitemap.xml", "application/xml"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,9 +193,17 @@ def check_across_documents(path: Path, graphs: Sequence[GraphSource]) -> None:
 
 
 def build(
-    settings: Settings, data_dirs: Sequence[Path] | None = None, jobs: int | None = None
+    settings: Settings,
+    data_dirs: Sequence[Path] | None = None,
+    jobs: int | None = None,
+    finish: Callable[[Path, Settings], object] | None = None,
 ) -> rel.Release:
-    """Build and publish a new release; on any error the current release stays as it was."""
+    """Build and publish a new release; on any error the current release stays as it was.
+
+    `finish(release folder, settings)` adds to the complete release before it is published: `cdv build`
+    passes the web's writer of the catalogue's answers (`server.web.prerender`), which this layer may not
+    import (it renders the web's templates).
+    """
     graphs = all_graphs(settings, data_dirs)
     require_documents(graphs, data_dirs or [settings.data_dir])
     check_and_validate(settings, graphs, jobs)
@@ -231,6 +239,8 @@ def build(
             **published,
         }
         (staging / rel.MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+        if finish is not None:
+            finish(staging, settings)
         final = releases / build_id
         staging.rename(final)
     except BaseException:

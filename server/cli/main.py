@@ -74,9 +74,12 @@ def build(ctx: click.Context, data_dirs: tuple[Path, ...], store: Path | None, j
     from server.build.pipeline import build as run_build
     from server.build.validate import format_report
     from server.core.errors import BuildError
+    from server.web.prerender import write_served_files
 
     try:
-        release = run_build(_with_store(_settings(ctx), store), list(data_dirs) or None, jobs)
+        release = run_build(
+            _with_store(_settings(ctx), store), list(data_dirs) or None, jobs, finish=write_served_files
+        )
     except DataError as err:
         click.echo(f"error: {err}", err=True)
         click.echo("Nothing was published; the previous build is unchanged.", err=True)
