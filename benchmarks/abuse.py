@@ -24,32 +24,19 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.build.pipeline import build  # noqa: E402
 from server.core.config import load_settings  # noqa: E402
-from tests.servers import run_server  # noqa: E402
+from tests.servers import SourceAddress, run_server  # noqa: E402
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CONFIGURATIONS = {
     "shares": {"CDV_CLIENT_QUERIES": "", "CDV_CLIENT_BUDGET": ""},  # empty: the defaults
     "no shares": {"CDV_CLIENT_QUERIES": "256", "CDV_CLIENT_BUDGET": "86400"},
 }
-
-
-class SourceAddress(HTTPAdapter):
-    """Connections from another loopback address: another client."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def flood(url: str, stop: float, statuses: Counter[str], lock: threading.Lock) -> None:

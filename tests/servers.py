@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
 
 # Live tests send many queries at once from one address: each client's share (server/web/fair_share.py) is
 # opened wide unless a test sets it (tests/test_fair_share.py sets its own).
@@ -170,3 +171,15 @@ def _wait_engine(url: str, process: subprocess.Popen[bytes], log_path: Path, tim
             pass
         time.sleep(0.1)
     raise RuntimeError(f"oxigraph not ready after {timeout}s:\n{log_path.read_text('utf-8')}")
+
+
+class SourceAddress(HTTPAdapter):
+    """Connections from another loopback address (Linux answers on all of 127.0.0.0/8): another client."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]

@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
-from requests.adapters import HTTPAdapter
 
 from server.core.config import Settings
 from server.core.fairness import Ticket
 from server.web.app import create_app
 from server.web.fair_share import EXTENSION, FairShare
 
-from .servers import run_server
+from .servers import SourceAddress, run_server
 
 SPARQL = "/sparql?query=ASK%20%7B%7D"
 NAMED = "/api/queries/measures-per-axis"
@@ -160,18 +159,6 @@ def test_a_refused_query_frees_its_slot(settings: Settings, route: str) -> None:
 
 FLOOD_THREADS = 16
 SECONDS = 5.0  # the flood's length: the budget (3 s of 1 s queries) runs out within it
-
-
-class SourceAddress(HTTPAdapter):
-    """Connections from another loopback address (Linux answers on all of 127.0.0.0/8): another client."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass
