@@ -389,25 +389,23 @@ def allowed_values(store: Backend, query: NamedQuery, param: Parameter, bound: i
 def first_values(store: Backend, query: NamedQuery, param: Parameter, limit: int) -> list[Term]:
     """At most `limit` values of the parameter's type, asking the store for no more than that."""
     assert param.values is not None
-    found: dict[Term, None] = {}
-    for term in value_terms(query, param):
-        sparql = FIRST_VALUES[param.values.kind] % (limit - len(found))
-        for row in store.query(sparql, substitutions={"term": term}):
-            if _has_type(row["value"], param.type):
-                found[row["value"]] = None
-        if len(found) >= limit:
-            break
-    return list(found)[:limit]
+    return _values(store, query, param, FIRST_VALUES[param.values.kind], {}, limit)
 
 
 def matching_values(store: Backend, query: NamedQuery, param: Parameter, text: str, limit: int) -> list[Term]:
     """At most `limit` values whose IRI, lexical form or name contains `text` (case ignored), in SPARQL."""
     assert param.values is not None
+    bindings = {"text": ox.Literal(text.lower())}
+    return _values(store, query, param, MATCHING_VALUES[param.values.kind], bindings, limit)
+
+
+def _values(
+    store: Backend, query: NamedQuery, param: Parameter, sparql: str, bindings: dict[str, Term], limit: int
+) -> list[Term]:
+    """At most `limit` values of the parameter's type that `sparql` (a `%d` for its LIMIT) finds, term by term."""
     found: dict[Term, None] = {}
     for term in value_terms(query, param):
-        sparql = MATCHING_VALUES[param.values.kind] % (limit - len(found))
-        bindings = {"term": term, "text": ox.Literal(text.lower())}
-        for row in store.query(sparql, substitutions=bindings):
+        for row in store.query(sparql % (limit - len(found)), substitutions={**bindings, "term": term}):
             if _has_type(row["value"], param.type):
                 found[row["value"]] = None
         if len(found) >= limit:
