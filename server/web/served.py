@@ -57,7 +57,10 @@ def precomputed(key: str) -> bytes | None:
     written_for = _read(folder / ROOT)
     if written_for is None or not _on_build_root(written_for.decode("utf-8")):
         return None
-    return _read(folder / key)
+    try:  # read each time, not kept: a catalogue is tens of MB at 1,000 documents, in every worker
+        return (folder / key).read_bytes()
+    except OSError:
+        return None
 
 
 def served_resources() -> list[str] | None:
