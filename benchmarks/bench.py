@@ -356,8 +356,11 @@ def start(
         "--port", str(port), "--workers", str(config.workers), "--threads", str(args.threads),
         "--query-workers", str(config.query_workers),
     ]  # fmt: skip
-    # The load client is one address running many queries at once: no per-client share (issue 19, item 5).
-    env = {"CDV_CACHE_BYTES": str(args.cache_mib * 2**20 if config.cache else 0), **wide_share()}
+    # The load client is one address standing for many clients: a share of as many queries as it runs at once
+    # (no fewer: it would be refused; no more: each client's record costs CPU in proportion to its slots, and
+    # a deployment's default is one or two), and no time budget (issue 19, item 5).
+    share = {**wide_share(), "CDV_CLIENT_QUERIES": str(max(args.concurrency))}
+    env = {"CDV_CACHE_BYTES": str(args.cache_mib * 2**20 if config.cache else 0), **share}
     if config.cache:  # a cold cache: the first pass over the work fills it
         shutil.rmtree(build_dir / "cache", ignore_errors=True)
     if not config.remote:
