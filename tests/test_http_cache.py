@@ -14,7 +14,7 @@ from server.build.pipeline import build
 from server.core.config import load_settings
 from server.engine.release import Release
 from server.web.app import create_app
-from server.web.http_cache import etag_for, exempt
+from server.web.http_cache import etag_for, exempt, varies_in_time
 
 FIXTURE_PROJECT = Path(__file__).parent / "fixtures" / "catalog" / "project"
 
@@ -223,3 +223,25 @@ def test_etag_depends_on_build_path_query_and_variant() -> None:
         )
         == 5
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "varies"),
+    [
+        ("SELECT ?s WHERE { ?s ?p ?o }", False),
+        ("SELECT (NOW() AS ?n) {}", True),
+        ("select (now () as ?n) {}", True),
+        ("SELECT (rand() AS ?r) {}", True),
+        ("SELECT (STRUUID() AS ?u) {}", True),
+        ("SELECT (Bnode() AS ?b) {}", True),
+        ("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", True),
+        ('SELECT ?s { ?s ?p "grand" }', False),  # the word, not the function
+        ('SELECT ?s { ?s ?p "now" . ?s ?q "service public" }', True),  # SERVICE as a word: taken as varying
+        ("CONSTRUCT { _:b <p> ?o } WHERE { ?s <p> ?o }", True),
+        ("construct { [] <p> ?o } where { ?s <p> ?o }", True),
+        ("CONSTRUCT { ?s <p> ?o } WHERE { ?s <p> ?o }", False),
+        ("ASK { ?s ?p [] }", False),
+    ],
+)
+def test_varies_in_time(query: str, varies: bool) -> None:
+    assert varies_in_time(query) is varies

@@ -898,3 +898,33 @@ def test_one_access_log_line_per_query(client: FlaskClient, caplog: pytest.LogCa
     assert '"POST /sparql" 200' in lines[0] and "ms" in lines[0]
     assert "ASK { ?s a cdv:Mesure }" in lines[0] and 'form="boolean"' in lines[0]
     assert '"GET /sparql?query=' in lines[1] and '" 400 ' in lines[1] and "error=" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("base", "headers", "public_url", "expected"),
+    [
+        ("http://localhost/", {}, None, "http://localhost/sparql"),
+        ("http://localhost:8000/", {}, None, "http://localhost:8000/sparql"),
+        ("https://example.org:443/", {}, None, "https://example.org/sparql"),
+        ("http://localhost/", {"Host": "example.org:8080"}, None, "http://example.org:8080/sparql"),
+        ("http://localhost/", {"Host": "xn--donnes-bva.example"}, None, None),  # IDNA: as werkzeug decodes it
+        ("http://localhost/cdv/", {}, None, "http://localhost/cdv/sparql"),
+        ("http://localhost/", {}, "https://cdv.example.org/graph/", "https://cdv.example.org/graph/sparql"),
+    ],
+)
+def test_the_endpoint_url_is_werkzeugs_root_url(
+    base: str, headers: dict[str, str], public_url: str | None, expected: str | None
+) -> None:
+    """The remembered endpoint URL (server/web/sparql.py) is what werkzeug's url_root gives, request by request."""
+    from dataclasses import replace
+
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from server.web.sparql import endpoint_url
+
+    req = Request(EnvironBuilder(path="/sparql", base_url=base, headers=headers).get_environ())
+    cfg = replace(Settings(), public_url=public_url)
+    assert expected is None or endpoint_url(req, cfg) == expected
+    if public_url is None:
+        assert endpoint_url(req, cfg) == req.url_root + "sparql"

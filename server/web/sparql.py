@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.utils import get_current_url, get_host
 from werkzeug.wrappers import Request
 
 from server.core import rdf as ox
@@ -337,7 +338,24 @@ def _editor_response(query: str | None) -> Response:
 def endpoint_url(req: Request | None = None, cfg: Settings | None = None) -> str:
     """The absolute URL of /sparql as clients reach it (Settings.public_url when set)."""
     req, cfg = req or request, cfg or settings()
-    return site_root(cfg.public_url, req.url_root, absolute=True) + "sparql"
+    if cfg.public_url:
+        return site_root(cfg.public_url, "", absolute=True) + "sparql"
+    trusted = tuple(req.trusted_hosts) if req.trusted_hosts else None
+    return _endpoint_url(req.scheme, req.headers.get("host"), req.server, req.root_path, trusted)
+
+
+@lru_cache(
+    maxsize=256
+)  # werkzeug's `url_root` from the same inputs; it decodes IDNA and ports at each request
+def _endpoint_url(
+    scheme: str,
+    host: str | None,
+    server: tuple[str, int | None] | None,
+    root_path: str,
+    trusted_hosts: tuple[str, ...] | None,
+) -> str:
+    root = get_current_url(scheme, get_host(scheme, host, server, trusted_hosts), root_path)
+    return site_root(None, root, absolute=True) + "sparql"
 
 
 def _dataset_figures(store: Engine) -> sd.DatasetFigures:
