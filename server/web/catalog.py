@@ -27,7 +27,7 @@ from server.core.iris import IriMap, iri_map
 from server.core.negotiation import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Format, negotiate
 from server.web.context import engine, serving_release, settings
 from server.web.http_cache import etag_for
-from server.web.served import precomputed, served_key, served_resources, sitemap_key
+from server.web.served import answer, served_key, served_resources, sitemap_key, written_path
 
 bp = Blueprint("catalog", __name__)
 bp.add_app_template_filter(kilobytes, "kilobytes")
@@ -59,13 +59,6 @@ TOP_PAGES = ("", "catalog", "sparql", "queries", "ontology")
 def _iris() -> IriMap:
     """The base mapping for this request, with absolute links (RDF needs absolute IRIs)."""
     return iri_map(settings().base_iri, settings().public_url, request.url_root, absolute=True)
-
-
-def _rdf_response(body: bytes, fmt: Format) -> Response:
-    """An RDF body in a negotiated format."""
-    response = Response(body, content_type=fmt.content_type)
-    response.headers["Vary"] = "Accept"
-    return response
 
 
 @lru_cache(maxsize=64)
@@ -106,9 +99,9 @@ def metadata_body(name: str, fmt: Format) -> bytes:
 
 def _metadata_document(name: str, fmt: Format) -> Response:
     """One of the release's metadata files, served in `fmt` (written by the build for its root)."""
-    key = served_key(name, fmt)
-    body = precomputed(key) or metadata_body(name, fmt)
-    return _rdf_response(body, fmt)
+    response = answer(served_key(name, fmt), fmt.content_type, lambda: metadata_body(name, fmt))
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _alternates(response: Response, path: str, offered: tuple[Format, ...]) -> Response:
@@ -134,8 +127,7 @@ def catalog() -> Response:
     fmt = negotiate(request.headers.get("Accept"), request.args.get("format"), CATALOG_OFFERED, TURTLE)
     path = request.script_root + "/catalog"
     if fmt is HTML:
-        html = precomputed(served_key("catalog.nt", HTML)) or catalog_html()
-        response = Response(html, content_type=HTML.content_type)
+        response = answer(served_key("catalog.nt", HTML), HTML.content_type, catalog_html)
         response.headers["Vary"] = "Accept"
     else:
         response = _metadata_document("catalog.nt", fmt)
@@ -287,7 +279,7 @@ def _sitemap_page(arg: str | None) -> int | None:
     """The part a request asks for; ClientError for anything but a number of an existing part."""
     if arg is None:
         return None
-    if arg.isdigit() and precomputed(sitemap_key(int(arg))) is not None:
+    if arg.isdigit() and written_path(sitemap_key(int(arg))) is not None:
         return int(arg)
     parts = sitemap_parts(sitemap_urls(resource_pages(settings().id_base)))
     if not arg.isdigit() or not 1 <= int(arg) <= parts:
@@ -299,7 +291,8 @@ def _sitemap_page(arg: str | None) -> int | None:
 def sitemap() -> Response:
     """Every resource page (sitemaps.org); past 50,000 URLs, an index of numbered parts (?page=N)."""
     page = _sitemap_page(request.args.get("page"))
-    body = precomputed(sitemap_key(page)) or sitemap_body(
-        sitemap_urls(resource_pages(settings().id_base)), page
+    return answer(
+        sitemap_key(page),
+        "application/xml; charset=utf-8",
+        lambda: sitemap_body(sitemap_urls(resource_pages(settings().id_base)), page),
     )
-    return Response(body, content_type="application/xml; charset=utf-8")

@@ -10,7 +10,9 @@ steps run in this order (Flask runs app-wide hooks in reverse order of registrat
    The same test, whatever the method, tells the shared result cache (server/web/result_cache.py) that the
    answer is a function of the build and the request (`STABLE_ENVIRON_KEY`);
 2. Flask-Compress: gzip (or brotli) of text responses the client accepts, suffixing a strong ETag with the
-   coding (`"…:gzip"`), since a compressed body is another representation;
+   coding (`"…:gzip"`), since a compressed body is another representation; an answer the view sends
+   already encoded (the catalogue's gzip copies written by the build, server/web/served.py) is left as it
+   is, its ETag suffixed the same way by step 1;
 3. `_evaluate`: werkzeug's `Response.make_conditional` answers `If-None-Match` / `If-Modified-Since` with
    304 (and `If-Match` with 412), on the ETag as finally sent.
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -35,6 +37,11 @@ from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
+
+try:  # Flask-Compress's own choice of coding (private, lru-cached): what the served answers and the keys follow
+    from flask_compress.flask_compress import _choose_algorithm
+except ImportError:  # pragma: no cover - then no coding is known: keyed on the header, nothing precompressed
+    _choose_algorithm = None
 
 from server.core.metadata import built_at
 from server.web.assets import assets_fingerprint
@@ -106,6 +113,19 @@ def etag_for(build_id: str, path: str, query: bytes | str, variant: str) -> str:
     return hashlib.sha256("\0".join((build_id, path, raw, variant)).encode()).hexdigest()[:32]
 
 
+def compress_coding(config: Mapping[str, Any], accept_encoding: str) -> str:
+    """The content coding Flask-Compress chooses for this Accept-Encoding ('' for none, q-values respected).
+
+    Without Flask-Compress's chooser, the header itself (prefixed, never a coding's name): a key that is
+    still right, and an answer left to Flask-Compress.
+    """
+    if _choose_algorithm is None:  # pragma: no cover
+        return "header:" + accept_encoding.replace(" ", "").lower()
+    algorithms = config.get("COMPRESS_ALGORITHM", ())
+    algorithms = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms)
+    return _choose_algorithm(algorithms, accept_encoding) or ""
+
+
 def current_build_id(app: Flask | None = None) -> str | None:
     """The build the serving store comes from (of `app`, outside a request), or None when none can be opened."""
     from server.web.context import engine_of
@@ -154,7 +174,11 @@ def validators(response: BaseResponse, req: Request, build_id: str, project_root
         assets = assets_fingerprint(project_root)  # a page's front-end assets: part of its variant
         variant = f"{response.content_type}|{response.headers.get('Content-Language', '')}|{assets}"
         query = canonical_query(req.args.items(multi=True))
-        response.set_etag(etag_for(build_id, req.path, query, variant))
+        tag = etag_for(build_id, req.path, query, variant)
+        # A body the view sends already encoded (a build-written .gz copy, server/web/served.py) is tagged
+        # as Flask-Compress tags the same variant compressed on the fly: one ETag per variant, either way.
+        coding = response.headers.get("Content-Encoding")
+        response.set_etag(f"{tag}:{coding}" if coding else tag)
     if response.last_modified is None:
         response.last_modified = built_at(build_id)
     if not response.headers.get("Cache-Control"):

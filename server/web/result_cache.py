@@ -41,15 +41,16 @@ from flask import Flask
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
-try:  # Flask-Compress's own choice of coding (private, lru-cached): one entry per coding, not per header
-    from flask_compress.flask_compress import _choose_algorithm
-except ImportError:  # pragma: no cover - then keyed on the header itself: more entries, still right
-    _choose_algorithm = None
-
 from server.core.config import Settings
 from server.engine.release import CACHES
 from server.web.assets import assets_fingerprint
-from server.web.http_cache import STABLE_ENVIRON_KEY, canonical_query, current_build_id, varies_in_time
+from server.web.http_cache import (
+    STABLE_ENVIRON_KEY,
+    canonical_query,
+    compress_coding,
+    current_build_id,
+    varies_in_time,
+)
 from server.web.system import BUILD_HEADER, LOG_ENVIRON_KEY
 
 log = logging.getLogger("cdv.cache")
@@ -248,12 +249,9 @@ class ResultCache:
         return build_id
 
     def _coding(self, accept_encoding: str) -> str:
-        """The content coding Flask-Compress will choose for this Accept-Encoding ('' for none)."""
-        if _choose_algorithm is None:  # pragma: no cover
-            return "header:" + accept_encoding.replace(" ", "").lower()
-        algorithms = self.flask_app.config.get("COMPRESS_ALGORITHM", ())
-        algorithms = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms)
-        return _choose_algorithm(algorithms, accept_encoding) or ""
+        """The content coding Flask-Compress will choose for this Accept-Encoding ('' for none): one entry per
+        coding, not per header."""
+        return compress_coding(self.flask_app.config, accept_encoding)
 
     def _remember_unstored(self, key: str) -> None:
         """Note a request whose 200 answer is not kept (streamed, a file, too big, varies in time)."""
