@@ -14,7 +14,7 @@ from server.build.pipeline import build
 from server.core.config import load_settings
 from server.engine.release import Release
 from server.web.app import create_app
-from server.web.http_cache import etag_for, exempt, varies_in_time
+from server.web.http_cache import etag_for, exempt, varies_in_time, without_refused_codings
 
 FIXTURE_PROJECT = Path(__file__).parent / "fixtures" / "catalog" / "project"
 
@@ -245,3 +245,33 @@ def test_etag_depends_on_build_path_query_and_variant() -> None:
 )
 def test_varies_in_time(query: str, varies: bool) -> None:
     assert varies_in_time(query) is varies
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", "gzip"),
+        ("gzip, br;q=0.5", "gzip, br;q=0.5"),  # nothing refused: the header as it came
+        ("gzip;q=0", ""),
+        ("gzip;q=0.0, br", "br"),
+        ("GZIP;Q=0, deflate;q=0.5", "deflate;q=0.5"),
+        ("gzip, *;q=0", "gzip"),
+        ("br;q=0, gzip;q=0", ""),
+        ("gzip;q=0.001", "gzip;q=0.001"),
+    ],
+)
+def test_refused_codings_are_dropped(header: str, expected: str) -> None:
+    assert without_refused_codings(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "coding"),
+    [("gzip", "gzip"), ("gzip;q=0", None), ("gzip;q=0, br", "br"), ("br;q=0, gzip;q=0", None)],
+)
+def test_a_refused_coding_is_never_sent(
+    client: FlaskClient, accept_encoding: str, coding: str | None
+) -> None:
+    """RFC 9110 §12.5.3: `;q=0` means "not acceptable" (Flask-Compress alone sent gzip for `gzip;q=0`)."""
+    response = get(client, "/ontology", Accept="text/turtle", Accept_Encoding=accept_encoding)
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == coding

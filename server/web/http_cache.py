@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -47,6 +48,7 @@ from server.core.metadata import built_at
 from server.web.assets import assets_fingerprint
 from server.web.context import settings
 
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 F = TypeVar("F", bound=Callable[..., Any])
 
 TEXT_TYPES = [
@@ -113,6 +115,33 @@ def etag_for(build_id: str, path: str, query: bytes | str, variant: str) -> str:
     return hashlib.sha256("\0".join((build_id, path, raw, variant)).encode()).hexdigest()[:32]
 
 
+def without_refused_codings(header: str) -> str:
+    """Accept-Encoding without the codings it refuses (`;q=0`), the others as they were (pure).
+
+    By hand because Flask-Compress 1.25 reads the coding names and not their weight: `gzip;q=0` (RFC 9110
+    §12.5.3: not acceptable) still got gzip. werkzeug parses the header; only the refusals are dropped.
+    """
+    accepted = parse_accept_header(header)
+    kept = [(coding, quality) for coding, quality in accepted if quality > 0]
+    if len(kept) == len(accepted):
+        return header
+    return ", ".join(coding if quality == 1 else f"{coding};q={quality:g}" for coding, quality in kept)
+
+
+class RefusalsHonoured:
+    """Outermost WSGI layer: every part (Flask-Compress, the result cache, the served copies, the dumps)
+    reads an Accept-Encoding that names only acceptable codings."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        header = environ.get("HTTP_ACCEPT_ENCODING")
+        if header and "q=0" in header.replace(" ", "").lower():  # a cheap test first: most have no weights
+            environ["HTTP_ACCEPT_ENCODING"] = without_refused_codings(header)
+        return self.app(environ, start_response)
+
+
 def compress_coding(config: Mapping[str, Any], accept_encoding: str) -> str:
     """The content coding Flask-Compress chooses for this Accept-Encoding ('' for none, q-values respected).
 
@@ -145,6 +174,7 @@ def init_http_cache(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     app.after_request(_evaluate)  # registered first: runs last
     Compress(app)
+    app.wsgi_app = RefusalsHonoured(app.wsgi_app)  # type: ignore[method-assign]
     app.after_request(_add_validators)  # registered last: runs first
     app.after_request(_discovery_links)
 
