@@ -136,7 +136,8 @@ def _outgoing_query(cdv: str, id_base: str) -> str:
     # triples, and those of the blank nodes they hold (a passage's selector), are part of the description
     # of the resource that points at them, or of the document they are a fragment of. Each branch starts
     # from ?r so the engine walks out from the resource (FILTER … IN, not VALUES: pyoxigraph joins VALUES
-    # before the bound pattern and scans the store).
+    # before the bound pattern and scans the store). What ?n holds is read once for both kinds of ?n: four
+    # branches (each kind of ?n, then its triples or its blank nodes') cost pyoxigraph 30 % more.
     held = f'?r ?p0 ?n . FILTER(isBlank(?n) || (STRSTARTS(STR(?n), {ox.Literal(id_base)}) && CONTAINS(STR(?n), "#")))'
     fragment = '?n ?l0 ?r . FILTER(isIRI(?n) && STRSTARTS(STR(?n), CONCAT(STR(?r), "#")))'
     blank = "?n ?nb ?b . FILTER(isBlank(?b)) ?b ?bp ?bo ."
@@ -146,10 +147,7 @@ def _outgoing_query(cdv: str, id_base: str) -> str:
 WHERE {{
   {{ ?r ?p ?o }}
   UNION {{ ?r ?p ?o . FILTER(isIRI(?o) && ?p != rdf:type) ?o ?lp ?lo . {_in("lp", link_properties(cdv))} }}
-  UNION {{ {held} ?n ?np ?no . }}
-  UNION {{ {fragment} ?n ?np ?no . }}
-  UNION {{ {held} {blank} }}
-  UNION {{ {fragment} {blank} }}
+  UNION {{ {{ {{ {held} }} UNION {{ {fragment} }} }} {{ ?n ?np ?no . }} UNION {{ {blank} }} }}
 }}""",
     )
 
@@ -170,21 +168,22 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
     def not_fragment(var: str) -> str:
         return f'FILTER(!STRSTARTS(STR(?{var}), CONCAT(STR(?r), "#")))'
 
+    # What each link's subject says (text, parent, mentions, labels) is one UNION under one OPTIONAL, a row
+    # per value, gathered by `describe`: grouping them in the query (SAMPLE, GROUP_CONCAT) cost pyoxigraph
+    # twice the time of the whole rest of the query.
     return with_prefixes(
         cdv,
-        f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?parent ?mentions ?lp ?lo WHERE {{
+        f"""SELECT ?r ?total ?s ?p ?type ?order ?text ?parent ?mention ?lp ?lo WHERE {{
   {{ SELECT ?r (COUNT(*) AS ?total) WHERE {{ SELECT DISTINCT ?r ?s0 ?p0 WHERE {{ ?s0 ?p0 ?r {not_fragment("s0")} }} }} GROUP BY ?r }}
   OPTIONAL {{
-    {{ SELECT ?r ?s ?p ?type ?order ?g (SAMPLE(?txt) AS ?text) (SAMPLE(?par) AS ?parent)
-          (GROUP_CONCAT(DISTINCT STR(?m); separator=" ") AS ?mentions) WHERE {{
-        {{ SELECT ?r ?s ?p (MIN(STR(?t)) AS ?type) (MIN(?o) AS ?order) (SAMPLE(?h) AS ?g) WHERE {{
-            GRAPH ?h {{ ?s ?p ?r {not_fragment("s")} OPTIONAL {{ ?s a ?t }} OPTIONAL {{ ?s cdv:ordre ?o }} }}
-          }} GROUP BY ?r ?s ?p ORDER BY ?p ?type ?order ?s LIMIT {int(limit)} OFFSET {int(offset)} }}
-        OPTIONAL {{ GRAPH ?g {{ ?s cdv:texte ?txt }} }} OPTIONAL {{ GRAPH ?g {{ ?s cdv:parent ?par }} }}
-        OPTIONAL {{ GRAPH ?g {{ ?s cdv:mentionne ?m }} }}
-      }} GROUP BY ?r ?s ?p ?type ?order ?g }}
+    {{ SELECT ?r ?s ?p (MIN(STR(?t)) AS ?type) (MIN(?o) AS ?order) (SAMPLE(?h) AS ?g) WHERE {{
+        GRAPH ?h {{ ?s ?p ?r {not_fragment("s")} OPTIONAL {{ ?s a ?t }} OPTIONAL {{ ?s cdv:ordre ?o }} }}
+      }} GROUP BY ?r ?s ?p ORDER BY ?p ?type ?order ?s LIMIT {int(limit)} OFFSET {int(offset)} }}
     OPTIONAL {{
-      {{ GRAPH ?g {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} }} }}
+      {{ GRAPH ?g {{ ?s cdv:texte ?text }} }}
+      UNION {{ GRAPH ?g {{ ?s cdv:parent ?parent }} }}
+      UNION {{ GRAPH ?g {{ ?s cdv:mentionne ?mention }} }}
+      UNION {{ GRAPH ?g {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} }} }}
       UNION {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} FILTER(STRSTARTS(STR(?s), {ontology})) }}
     }}
   }}
@@ -202,7 +201,7 @@ def describe(
     incoming: dict[ox.Triple, None] = {}
     texts: dict[str, str] = {}
     parents: dict[str, str] = {}
-    mentions: dict[str, tuple[str, ...]] = {}
+    mentioned: dict[str, set[str]] = {}
     rows = store.query(_incoming_query(cdv, page_size, (page - 1) * page_size), substitutions={"r": node})
     for row in rows:
         total = int(row["total"].value)
@@ -213,11 +212,12 @@ def describe(
         if row["lp"] is not None and row["lo"] is not None:
             incoming[ox.Triple(subject, row["lp"], row["lo"])] = None
         if row["text"] is not None:
-            texts[subject.value] = row["text"].value
+            texts.setdefault(subject.value, row["text"].value)
         if isinstance(row["parent"], ox.NamedNode):
-            parents[subject.value] = row["parent"].value
-        if row["mentions"] is not None and row["mentions"].value:
-            mentions[subject.value] = tuple(sorted(row["mentions"].value.split(" ")))
+            parents.setdefault(subject.value, row["parent"].value)
+        if row["mention"] is not None:
+            mentioned.setdefault(subject.value, set()).add(row["mention"].value)
+    mentions = {subject: tuple(sorted(values)) for subject, values in mentioned.items()}
     return Description(node, outgoing, tuple(incoming), total, page, page_size, texts, parents, mentions)
 
 
@@ -318,11 +318,13 @@ class Context:
 
 @lru_cache(maxsize=64)
 def _context_query(cdv: str, file_property: str) -> str:
-    # Previous and next: the elements of the same document and class whose order is one off. One group,
-    # so the engine walks from ?r to its document, then to the document's elements (a size that grows with
-    # the document, never with the graph). Computing the wanted orders first (BIND, then a lookup by
-    # order) made pyoxigraph look up every element of that order in every document: 7 s a page at
-    # 1,000 documents instead of 10 ms.
+    # Previous and next: the elements of the same document and class whose order is one off. A document
+    # is one named graph (the build loads each into its own), so the engine walks from ?r to its graph,
+    # then to the elements of its class there (an index lookup; a size that grows with the document,
+    # never with the graph): walking all the document's elements through `cdv:avenant` in the union
+    # graph cost 4 times as much (0.5 ms a page at N = 1, 1.5 ms at N = 1,000). Computing the wanted
+    # orders first (BIND, then a lookup by order) made pyoxigraph look up every element of that order in
+    # every document: 7 s a page at 1,000 documents instead of 10 ms.
     own = "?r cdv:ordre ?own ; cdv:avenant ?doc ; a ?class ."
     file_prop = ox.NamedNode(file_property)
     return with_prefixes(
@@ -330,8 +332,8 @@ def _context_query(cdv: str, file_property: str) -> str:
         f"""SELECT ?r ?kind ?x ?parent ?order ?file WHERE {{
   {{ ?r cdv:parent+ ?x . OPTIONAL {{ ?x cdv:parent ?parent }} BIND("ancestor" AS ?kind) }}
   UNION {{
-    {own} ?x cdv:avenant ?doc ; a ?class ; cdv:ordre ?order .
-    FILTER(?order = ?own - 1 || ?order = ?own + 1)
+    GRAPH ?g {{ {own} ?x a ?class ; cdv:ordre ?order . FILTER(?order = ?own - 1 || ?order = ?own + 1) }}
+    FILTER EXISTS {{ GRAPH ?g {{ ?x cdv:avenant ?doc }} }}
     BIND("sibling" AS ?kind)
   }}
   UNION {{ ?r cdv:passage/oa:hasSource ?x . ?x {file_prop} ?file . BIND("source" AS ?kind) }}
