@@ -6,6 +6,7 @@ import json
 import re
 import warnings
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -15,9 +16,10 @@ from flask.testing import FlaskClient
 
 from server.build.pipeline import build
 from server.core.config import PROJECT_ROOT, Settings, load_settings
+from server.core.describe import RDF_TYPE, Description, shown
 from server.web.app import create_app
 from server.web.context import engine
-from server.web.pages import HTML_PAGE_SIZE
+from server.web.pages import HTML_PAGE_SIZE, VALUES_SHOWN
 
 BASE = "https://w3id.org/cdv/"
 DOC = BASE + "id/le-quesnoy/avenant-2020-2022"
@@ -675,6 +677,9 @@ def fixture_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
             f"dcterms:references <{BASE}id/test/cible> ."
         )
     lines.append(f'<{BASE}id/test/cible> rdfs:label "Cible"@fr .')
+    # a hub naming more things than a page shows (VALUES_SHOWN)
+    named = ", ".join(f"<{BASE}id/test/chose/{n:03d}>" for n in range(1, VALUES_SHOWN + 11))
+    lines.append(f'<{BASE}id/test/carrefour> rdfs:label "Carrefour"@fr ; dcterms:requires {named} .')
     (document / "many.ttl").write_text("\n".join(lines) + "\n", "utf-8")
     # No result cache: tests here count the store queries of each page and patch the page size between requests
     settings = load_settings({"build_dir": tmp_path_factory.mktemp("pages-build"), "cache_bytes": 0})
@@ -775,3 +780,68 @@ def test_many_links_cost_no_more_queries(
         )
     }
     assert set(spent.values()) == {BUDGET[kind]}, spent
+
+
+def test_a_page_shows_a_bounded_number_of_values(fixture_client: FlaskClient) -> None:
+    """A resource with more values of a property than a page shows: the first VALUES_SHOWN, the count of the
+    others, and a link to the editor with the query that lists them all; the RDF keeps every value."""
+    html = fixture_client.get("/id/test/carrefour", headers={"Accept": CHROME}).get_data(as_text=True)
+    page = Page(html)
+    shown_things = sorted({link for link in page.links if link.startswith("/id/test/chose/")})
+    assert shown_things == [f"/id/test/chose/{n:03d}" for n in range(1, VALUES_SHOWN + 1)]
+    assert "10 autres valeurs de" in html
+    editor = next(link for link in page.links if link.startswith("/sparql?query="))
+    query = parse_qs(urlsplit(editor).query)["query"][0]
+    answer = fixture_client.post(
+        "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert len(answer.get_json()["results"]["bindings"]) == VALUES_SHOWN + 10
+    graph = parse(fixture_client.get("/id/test/carrefour.ttl").get_data(), "turtle")
+    assert (
+        len(list(graph.objects(rdflib.URIRef(BASE + "id/test/carrefour"), rdflib.DCTERMS.requires)))
+        == VALUES_SHOWN + 10
+    )
+
+
+def _t(s: str, p: str, o: str) -> ox.Triple:
+    """A triple from short names: `_:x` a blank node, `"…"` a literal, else an IRI under ex:."""
+
+    def term(v: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if v.startswith("_:"):
+            return ox.BlankNode(v[2:])
+        if v.startswith('"'):
+            return ox.Literal(v.strip('"'))
+        return ox.NamedNode("http://ex.org/" + v)
+
+    return ox.Triple(term(s), term(p), term(o))  # type: ignore[arg-type]
+
+
+PASSAGES = [
+    _t("r", "passage", "r1"), _t("r", "passage", "r2"), _t("r", "passage", "r3"),
+    _t("r1", "selector", "_:s1"), _t("_:s1", "start", '"1"'),
+    _t("r2", "selector", "_:s2"), _t("_:s2", "start", '"2"'),
+    _t("r3", "selector", "_:s3"), _t("_:s3", "start", '"3"'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("outgoing", "limit", "kept", "omitted"),
+    [
+        # two of three passages, with their selectors; the third and its selector leave
+        (PASSAGES, 2, PASSAGES[:2] + PASSAGES[3:7], {"http://ex.org/passage": 1}),
+        (PASSAGES, 3, PASSAGES, {}),
+        # a value the kept ones reach too stays described
+        ([*PASSAGES, _t("r1", "also", "r3")], 2, PASSAGES[:2] + PASSAGES[3:] + [_t("r1", "also", "r3")],
+         {"http://ex.org/passage": 1}),
+        # rdf:type is never cut (the page's kind depends on it)
+        ([ox.Triple(ox.NamedNode("http://ex.org/r"), ox.NamedNode(RDF_TYPE), ox.NamedNode(f"http://ex.org/{c}")) for c in "ABC"],
+         1, None, {}),
+    ],
+)  # fmt: skip
+def test_shown_keeps_the_first_values_and_what_they_hold(
+    outgoing: list[ox.Triple], limit: int, kept: list[ox.Triple] | None, omitted: dict[str, int]
+) -> None:
+    desc = Description(ox.NamedNode("http://ex.org/r"), tuple(outgoing), (), 0, 1, 100)
+    result = shown(desc, limit)
+    assert list(result.outgoing) == (outgoing if kept is None else kept)
+    assert dict(result.omitted) == omitted

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
+from types import MappingProxyType
 
 from server.core import rdf as ox
 from server.core.backend import Backend
@@ -95,6 +96,8 @@ class Description:
     # cdv:parent and cdv:mentionne of incoming subjects, for HTML only: the outline of a structural page
     parents: Mapping[str, str] = field(default_factory=dict)
     mentions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # values of the resource's own properties left out of what a page shows (`shown`), by property IRI
+    omitted: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -128,6 +131,55 @@ class Description:
     def pages(self) -> int:
         """How many pages the incoming links span (at least 1)."""
         return max(1, -(-self.incoming_total // self.page_size))
+
+
+def shown(desc: Description, limit: int) -> Description:
+    """Pure: the description an HTML page shows: at most `limit` values of each of the resource's own
+    properties (its classes all), the first in the order of their N-Triples form, with what those values
+    hold (a passage's selector); `omitted` counts the values left out, by property.
+
+    A partner named by every document has one passage and one source per document: its page would quote
+    thousands of passages, and read as many source texts, at each request. The RDF variants keep them all.
+    """
+    own: dict[str, list[ox.Triple]] = {}
+    for t in desc.outgoing:
+        if t.subject == desc.iri and t.predicate.value != RDF_TYPE:
+            own.setdefault(t.predicate.value, []).append(t)
+    dropped: set[ox.Triple] = set()
+    omitted: dict[str, int] = {}
+    for prop, triples in own.items():
+        distinct = sorted(dict.fromkeys(triples), key=str)
+        if len(distinct) > limit:
+            dropped.update(distinct[limit:])
+            omitted[prop] = len(distinct) - limit
+    if not dropped:
+        return desc
+    kept = [t for t in desc.outgoing if t not in dropped]
+    unreached = _reach(desc.outgoing, {t.object for t in dropped}) - _reach(kept, _roots(desc.iri, kept))
+    outgoing = tuple(t for t in kept if t.subject not in unreached)
+    return replace(desc, outgoing=outgoing, omitted=MappingProxyType(omitted))
+
+
+def _roots(iri: ox.NamedNode, triples: Iterable[ox.Triple]) -> set[object]:
+    """What a page shows from: the resource, and its own fragments (a document's passages)."""
+    fragment = iri.value + "#"
+    return {iri} | {
+        t.subject
+        for t in triples
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(fragment)
+    }
+
+
+def _reach(triples: Iterable[ox.Triple], start: set[object], steps: int = 3) -> set[object]:
+    """The subjects reached from `start` in `steps` steps along `triples` (the outgoing query's depth)."""
+    by_subject: dict[object, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+    reached, frontier = set(start), set(start)
+    for _step in range(steps):
+        frontier = {t.object for s in frontier for t in by_subject.get(s, ())} - reached
+        reached |= frontier
+    return reached
 
 
 @lru_cache(maxsize=64)
@@ -362,6 +414,12 @@ def context(store: Backend, iri: str, *, cdv: str, file_property: str) -> Contex
             ),
         )
     return Context(tuple(found.values()))
+
+
+def within(ctx: Context, desc: Description) -> Context:
+    """Pure: the context without the source texts of passages the page does not show (see `shown`)."""
+    named = {desc.iri.value} | {t.object.value for t in desc.outgoing if isinstance(t.object, ox.NamedNode)}
+    return Context(tuple(n for n in ctx.neighbours if n.kind != "source" or n.iri in named))
 
 
 def breadcrumb(ctx: Context, parent: str | None) -> list[str]:

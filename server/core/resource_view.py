@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from server.core import rdf as ox
 from server.core.describe import (
@@ -48,6 +49,15 @@ class Part:
     ref: Ref
     rows: tuple[Row, ...]
     quote: Quote | None
+
+
+@dataclass(frozen=True)
+class Omitted:
+    """Values of one property the page leaves out (see `describe.shown`), and where to read them all."""
+
+    prop: Ref
+    count: int
+    href: str  # the SPARQL editor, holding the query that lists every value
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class ResourcePage:
     pages: int
     text_href: str | None = None  # a source document's own text file
     outline: tuple[OutlineItem, ...] = ()
+    omitted: tuple[Omitted, ...] = ()
 
     @property
     def type_iris(self) -> set[str]:
@@ -288,4 +299,17 @@ def resource_page(
         page=desc.page,
         pages=desc.pages,
         outline=outline(labels, desc, cdv),
+        omitted=tuple(
+            Omitted(labels.term(prop), count, values_query_link(iris, node.value, prop))
+            for prop, count in sorted(desc.omitted.items())
+        ),
     )
+
+
+def values_query_link(iris: IriMap, iri: str, prop: str) -> str:
+    """A link into the SPARQL editor, prefilled with the query listing every value of `prop` of `iri`."""
+    query = (
+        f"SELECT DISTINCT ?valeur WHERE {{ {ox.NamedNode(iri)} {ox.NamedNode(prop)} ?valeur }}"
+        " ORDER BY STR(?valeur)"
+    )
+    return iris.root + "sparql?" + urlencode({"query": query})

@@ -24,7 +24,9 @@ from server.core.describe import (
     describe,
     label_triples,
     prefixes,
+    shown,
     used_prefixes,
+    within,
 )
 from server.core.errors import ClientError, Unavailable
 from server.core.iris import IriMap, iri_map
@@ -53,6 +55,7 @@ OX_FORMATS = {
     RDFXML.name: ox.RdfFormat.RDF_XML,
 }
 HTML_PAGE_SIZE = 100  # incoming links per HTML page
+VALUES_SHOWN = 50  # values of each of the resource's own properties an HTML page shows (the RDF has them all)
 RDF_PAGE_SIZE = 1000  # incoming triples per RDF document
 MAX_PAGE = 100_000
 
@@ -214,7 +217,7 @@ def sparql_link(iri: str, iris: IriMap) -> str:
 def _resource_html(desc: Description, iris: IriMap, urls: Mapping[str, str]) -> str:
     """The resource page: two more queries (context, batched labels), three more for an avenant's outline."""
     cdv, store, iri = _cdv(), engine(), desc.iri.value
-    ctx = context(store, iri, cdv=cdv, file_property=cdv + "fichier")
+    ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier"), desc)
     vocabulary, resources = page_terms(desc, ctx)
     # The resource itself is always named (its own labels are in `desc` already): every page then costs
     # the same queries, whichever vocabulary terms this process has learnt so far
@@ -229,6 +232,7 @@ def _resource_html(desc: Description, iris: IriMap, urls: Mapping[str, str]) -> 
         sparql=sparql_link(iri, iris),
         json_ld=json_ld_script(desc.core),
         page_url=lambda n: iris.url(iri) + (f"?page={n}" if n > 1 else ""),
+        values_shown=VALUES_SHOWN,
     )
 
 
@@ -252,7 +256,7 @@ def resource(path: str) -> Response:
         return not_found(f"<{iri}> a {desc.pages} page(s) de liens entrants, pas {page}", fmt)
     urls = variants(iris.url(iri), (page - 1) * size)
     if fmt is HTML:
-        response = Response(_resource_html(desc, iris, urls), mimetype="text/html")
+        response = Response(_resource_html(shown(desc, VALUES_SHOWN), iris, urls), mimetype="text/html")
     else:
         response = Response(serialize(desc.triples, fmt), content_type=fmt.content_type)
     pager = {
