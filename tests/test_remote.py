@@ -23,7 +23,7 @@ from server.core.ontology_doc import uses
 from server.core.vocab import OWL_VERSION_INFO
 from server.engine import remote
 from server.engine.release import Release
-from server.engine.remote import REFRESH, RemoteStore, Scope, exclusion, open_remote
+from server.engine.remote import REFRESH, RemoteStore, Scope, excludable, exclusion, open_remote
 from server.engine.remote_executor import without_dataset
 from server.engine.store import EmbeddedStore
 
@@ -400,6 +400,58 @@ def test_virtuoso_answers_from_the_build_only_with_the_exclusion(
     assert all(name == "query" for fields in session.sent for name, _ in fields)  # no graph list
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", True),
+        ("SELECT * WHERE { ?s ?p ?o FILTER NOT EXISTS { ?s a ?t } }", False),
+        ("select * where { ?s ?p ?o filter exists { ?s a ?t } }", False),
+        ("SELECT * WHERE { ?s ?p ?o MINUS { ?s a ?t } }", False),
+        ('SELECT * WHERE { ?s ?p "minus" }', False),  # a false alarm: the graph list, slower, still right
+        ("SELECT * WHERE { ?s ?p ?o FILTER \\u0045XISTS { ?s a ?t } }", False),  # escaped: read decoded
+        ("SELECT * WHERE { ?s <http://ex.org/existsIn> ?o }", True),  # part of a word
+        ("SELECT * WHERE { ?s ?p ?o \\u004DINUS { ?s a ?t } }", False),
+    ],
+)
+def test_queries_virtuoso_misreads_under_the_exclusion_are_told(query: str, expected: bool) -> None:
+    assert excludable(query) is expected
+
+
+# Virtuoso 7.2.5 under its exclusion pragmas: both answered "every measure" (22 rows / numbers 1 to 29).
+MISREAD = [
+    "PREFIX cdv: <https://w3id.org/cdv/ontology#> SELECT (COUNT(*) AS ?n) WHERE { ?m a cdv:Mesure ; "
+    "cdv:avenant ?a ; cdv:numero ?k . FILTER NOT EXISTS { ?o a cdv:Mesure ; cdv:avenant ?a ; cdv:numero ?k } }",
+    "PREFIX cdv: <https://w3id.org/cdv/ontology#> SELECT (COUNT(*) AS ?n) WHERE { ?m a cdv:Mesure ; "
+    "cdv:avenant ?a ; cdv:numero ?k . BIND(?k - 1 AS ?j) MINUS { ?o a cdv:Mesure ; cdv:avenant ?a ; cdv:numero ?j } }",
+]
+
+
+@pytest.mark.parametrize("query", MISREAD)
+def test_a_query_virtuoso_misreads_under_the_exclusion_gets_the_graph_list(
+    virtuoso: str, settings: Settings, release: Release, query: str
+) -> None:
+    """With the exclusion in use, NOT EXISTS / MINUS joining on two outer variables get the embedded count,
+    sent with the build's graph list instead of the pragmas."""
+    from server.web.app import create_app
+    from server.web.context import engine_of
+
+    app = create_app(replace(settings, endpoint=virtuoso))
+    store = engine_of(app).store
+    assert isinstance(store, RemoteStore)
+    assert known_scope(store).pragmas
+    session = recorded(store)
+    answer = app.test_client().get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    embedded = ox.Store.read_only(str(release.store_path)).query(query, use_default_graph_as_union=True)
+    expected = int(next(iter(embedded))["n"].value)  # type: ignore[index, union-attr, arg-type]
+    assert int(answer.json["results"]["bindings"][0]["n"]["value"]) == expected
+    (sent,) = [fields for fields in session.sent if "COUNT" in dict(fields)["query"]]
+    assert "define input:" not in dict(sent)["query"]
+    assert {graph for name, graph in sent if name == "default-graph-uri"} == set(store.graphs)
+
+
 FROM_GRAPH = "https://w3id.org/cdv/graph/ontology"
 
 
@@ -464,3 +516,43 @@ def test_an_engine_answer_with_a_header_per_graph_is_read(virtuoso: str, setting
     store = open_remote(replace(settings, endpoint=virtuoso))
     graphs = [f"https://w3id.org/cdv/graph/none/{i}" for i in range(1100)]
     assert not store.query("ASK { ?s ?p ?o }", default_graphs=graphs, named_graphs=graphs)
+
+
+@pytest.mark.parametrize(
+    ("url", "environ", "proxies", "verify"),
+    [
+        ("http://127.0.0.1:7878/query", {}, {}, True),
+        ("http://engine.example:7878/query", {"HTTP_PROXY": "http://proxy.example:3128"},
+         {"http": "http://proxy.example:3128"}, True),
+        ("http://engine.example:7878/query",
+         {"HTTP_PROXY": "http://proxy.example:3128", "NO_PROXY": "engine.example"}, {}, True),
+        ("https://engine.example/sparql", {"REQUESTS_CA_BUNDLE": "/etc/cdv/ca.pem"}, {}, "/etc/cdv/ca.pem"),
+    ],
+)  # fmt: skip
+def test_the_engine_session_reads_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    environ: dict[str, str],
+    proxies: dict[str, str],
+    verify: object,
+) -> None:
+    """What requests reads from the environment at each request (proxies, NO_PROXY, CA bundle) is read once,
+    for the engine's URL, and then the same at every request."""
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    session = remote.environment_session(url)
+    assert not session.trust_env
+    assert {k: v for k, v in session.proxies.items() if v} == proxies
+    assert session.verify == verify
+    reference = requests.Session().merge_environment_settings(url, {}, None, None, None)
+    assert {k: v for k, v in reference["proxies"].items() if v} == proxies
