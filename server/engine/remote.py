@@ -147,8 +147,8 @@ class RemoteTriples:
 
 def environment_session(url: str) -> requests.Session:
     """A session that reads the environment for `url` once (proxies, NO_PROXY, CA bundle, .netrc), as
-    requests would at each request: that lookup walked all of os.environ and cost a quarter of a remote
-    query's CPU in the server worker (issue 19)."""
+    requests would at each request: that lookup walks all of os.environ, 0.12 ms of CPU in each request's
+    0.53 ms of requests' own work (issue 19)."""
     session = requests.Session()
     found = session.merge_environment_settings(url, {}, None, session.verify, None)
     session.proxies.update(found["proxies"])
