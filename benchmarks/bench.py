@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from server.core.config import load_settings  # noqa: E402
 from server.core.library import NamedQuery, load_library  # noqa: E402
 from server.engine.release import current_release  # noqa: E402
-from tests.servers import free_port, wide_share  # noqa: E402
+from tests.servers import free_port, process_group, wide_share  # noqa: E402
 
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
@@ -259,22 +259,31 @@ def _wait(base: str, path: str, process: subprocess.Popen[bytes], timeout: float
     raise SystemExit(f"{base}{path} did not answer within {timeout} s")
 
 
-def group_memory(pgid: int) -> list[tuple[str, float, float]]:
-    """Each process of a process group (the server, its workers, their query processes): its role, resident
-    memory (RSS) and proportional set size (PSS: a page shared by k processes counts 1/k in each), in MiB."""
-    processes = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def group_processes(pgid: int) -> Iterator[tuple[Path, list[str], str]]:
+    """Each live process of a process group (the server, its workers, their query processes): its /proc
+    folder, the fields of its stat file after the command name, and its role."""
+    for pid in process_group(pgid):
+        folder = Path("/proc", str(pid))
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:  # field 5 of stat: the process group
-                continue
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            rollup = (stat.parent / "smaps_rollup").read_text()
+            fields = (folder / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it exited meanwhile
+            continue
+        yield folder, fields, _role(pid, pgid, command)
+
+
+def group_memory(pgid: int) -> list[tuple[str, float, float]]:
+    """Each process of a process group: its role, resident memory (RSS) and proportional set size (PSS: a
+    page shared by k processes counts 1/k in each), in MiB."""
+    processes = []
+    for folder, fields, role in group_processes(pgid):
+        try:
+            rollup = (folder / "smaps_rollup").read_text()
         except OSError:
             continue
         pss = next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
         rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20  # field 24: rss in pages
-        processes.append((_role(int(stat.parent.name), pgid, command), rss, pss / 1024))
+        processes.append((role, rss, pss / 1024))
     return sorted(processes)
 
 
@@ -283,15 +292,8 @@ def group_cpu(pgid: int) -> dict[str, float]:
     is not counted: read before and after a cell, the difference is what that cell cost)."""
     tick = os.sysconf("SC_CLK_TCK")
     used: Counter[str] = Counter()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:
-                continue
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        used[_role(int(stat.parent.name), pgid, command)] += (int(fields[11]) + int(fields[12])) / tick
+    for _folder, fields, role in group_processes(pgid):
+        used[role] += (int(fields[11]) + int(fields[12])) / tick  # fields 14 and 15: utime, stime
     return dict(used)
 
 
