@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import CliRunner
+from flask import Flask
 
 from server.cli.main import main
 from server.core import describe, outline
@@ -336,6 +337,18 @@ def known_scope(store: RemoteStore) -> Scope:
     return store.scope
 
 
+def virtuoso_app(virtuoso: str, settings: Settings) -> tuple[Flask, RemoteStore, RecordingSession]:
+    """The app on the test Virtuoso once its exclusion pragmas are known, recording what it sends from then on."""
+    from server.web.app import create_app
+    from server.web.context import engine_of
+
+    app = create_app(replace(settings, endpoint=virtuoso))
+    store = engine_of(app).store
+    assert isinstance(store, RemoteStore)
+    assert known_scope(store).pragmas
+    return app, store, recorded(store)
+
+
 def build_graphs(release: Release) -> set[str]:
     return {str(g.value) for g in ox.Store.read_only(str(release.store_path)).named_graphs()}
 
@@ -369,15 +382,9 @@ def test_virtuoso_answers_from_the_build_only_with_the_exclusion(
 ) -> None:
     """No owl:Thing, the embedded class counts and /health count, through the app; every query the app sends
     carries the exclusion and no graph list."""
-    from server.web.app import create_app
-    from server.web.context import engine_of
-
-    app = create_app(replace(settings, endpoint=virtuoso))
+    app, store, session = virtuoso_app(virtuoso, settings)
     client = app.test_client()
-    store = engine_of(app).store
-    assert isinstance(store, RemoteStore)
-    scope = known_scope(store)
-    session = recorded(store)
+    scope = store.scope
     embedded = ox.Store.read_only(str(release.store_path))
     classes = "SELECT ?c WHERE { ?c a <http://www.w3.org/2002/07/owl#Class> }"
     answer = client.get("/sparql", query_string={"query": classes}, headers={"Accept": "text/csv"})
@@ -432,14 +439,7 @@ def test_a_query_virtuoso_misreads_under_the_exclusion_gets_the_graph_list(
 ) -> None:
     """With the exclusion in use, NOT EXISTS / MINUS joining on two outer variables get the embedded count,
     sent with the build's graph list instead of the pragmas."""
-    from server.web.app import create_app
-    from server.web.context import engine_of
-
-    app = create_app(replace(settings, endpoint=virtuoso))
-    store = engine_of(app).store
-    assert isinstance(store, RemoteStore)
-    assert known_scope(store).pragmas
-    session = recorded(store)
+    app, store, session = virtuoso_app(virtuoso, settings)
     answer = app.test_client().get(
         "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
     )
@@ -466,14 +466,7 @@ def test_a_query_s_own_dataset_is_sent_as_it_is_on_virtuoso(
     virtuoso: str, settings: Settings, release: Release, query: str, params: dict[str, str]
 ) -> None:
     """FROM or default-graph-uri: exactly that dataset, as the protocol's parameters, with no exclusion."""
-    from server.web.app import create_app
-    from server.web.context import engine_of
-
-    app = create_app(replace(settings, endpoint=virtuoso))
-    store = engine_of(app).store
-    assert isinstance(store, RemoteStore)
-    assert known_scope(store).pragmas
-    session = recorded(store)
+    app, _store, session = virtuoso_app(virtuoso, settings)
     answer = app.test_client().get(
         "/sparql", query_string={"query": query, **params}, headers={"Accept": "application/json"}
     )
