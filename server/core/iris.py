@@ -13,7 +13,7 @@ rewrite paths, with or without `X-Forwarded-*` handling.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class IriMap:
     def iri(self, path: str) -> str:
         """The public IRI of a path relative to the root (e.g. "id/le-quesnoy/…" or "ontology")."""
         return self.base_iri + path.lstrip("/")
+
+    def editor(self, query: str) -> str:
+        """A link into this server's SPARQL editor, holding `query` (a browser's GET on /sparql)."""
+        return self.root + "sparql?" + urlencode({"query": query})
 
 
 def site_root(public_url: str | None, url_root: str, *, absolute: bool = False) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from server.core import rdf as ox
 from server.core.describe import (
@@ -312,4 +311,4 @@ def values_query_link(iris: IriMap, iri: str, prop: str) -> str:
         f"SELECT DISTINCT ?valeur WHERE {{ {ox.NamedNode(iri)} {ox.NamedNode(prop)} ?valeur }}"
         " ORDER BY STR(?valeur)"
     )
-    return iris.root + "sparql?" + urlencode({"query": query})
+    return iris.editor(query)

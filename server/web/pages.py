@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
 
 import rdflib
 from flask import Blueprint, Response, render_template, request
@@ -211,7 +210,7 @@ def source_texts(ctx: Context, iris: IriMap) -> dict[str, SourceText]:
 
 def sparql_link(iri: str, iris: IriMap) -> str:
     """A link into the SPARQL editor, prefilled with DESCRIBE of the resource."""
-    return iris.root + "sparql?" + urlencode({"query": f"DESCRIBE {ox.NamedNode(iri)}"})
+    return iris.editor(f"DESCRIBE {ox.NamedNode(iri)}")
 
 
 def _resource_html(desc: Description, iris: IriMap, urls: Mapping[str, str]) -> str:
