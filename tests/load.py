@@ -333,16 +333,30 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def is_query_process(pid: int) -> bool:
+    """Whether process `pid` is a query child (server/engine/query_pool.py starts them as `python -c …`)."""
+    try:
+        return b"query_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def workers(master: int, table: dict[int, int] | None = None) -> list[int]:
+    """The gunicorn workers of server `master`: its children other than the query pool's."""
+    return [pid for pid in children(master, table) if not is_query_process(pid)]
+
+
 def tree_rss(master: int) -> dict[str, int]:
-    """RSS (KiB) of the master, its workers, and everything below the workers (query children, fork servers)."""
+    """RSS (KiB) of the master, its workers, and the query processes (the master's pool, and any below a
+    worker, e.g. a worker's own pool)."""
     table = parents()
-    workers = children(master, table)
-    below = [pid for worker in workers for pid in descendants(worker, table)]
+    front = workers(master, table)
+    below = [pid for pid in descendants(master, table) if pid not in front]
     return {
         "master": rss_kib(master),
-        "workers": sum(rss_kib(pid) for pid in workers),
+        "workers": sum(rss_kib(pid) for pid in front),
         "query_processes": sum(rss_kib(pid) for pid in below),
-        "processes": 1 + len(workers) + len(below),
+        "processes": 1 + len(front) + len(below),
     }
 
 

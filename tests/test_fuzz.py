@@ -24,7 +24,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .load import children, write_figures
+from .load import workers as server_workers
+from .load import write_figures
 from .servers import LiveServer, run_server
 
 pytestmark = pytest.mark.live
@@ -57,13 +58,13 @@ def fuzz_server(
     """A server of its own: its workers must all survive, its log must hold no traceback."""
     args = ("--workers", "2", "--timeout", QUERY_TIMEOUT)
     with run_server(build_dir, tmp_path_factory.mktemp("fuzz"), args) as server:
-        workers = children(server.process.pid)
+        workers = server_workers(server.process.pid)
         yield server
         figures = dict(sorted(STATUSES.items()))
         print("\nfuzz: answers by test and status:", json.dumps(figures, indent=1))
         write_figures(artifacts_dir / "fuzz-statuses.json", figures)
         assert server.process.poll() is None, "the master died"
-        assert children(server.process.pid) == workers, "a worker died (the master started another)"
+        assert server_workers(server.process.pid) == workers, "a worker died (the master started another)"
         response = requests.get(server.url + "/health", timeout=30)
         assert response.status_code == 200
         assert "Traceback" not in server.log()

@@ -33,7 +33,8 @@ from server.web.serve import published_target
 from server.web.system import BUILD_HEADER
 
 from .documents import copy_document
-from .load import COUNT_MEASURES, DOC, Call, LoadReport, children, count_of, run_load
+from .load import COUNT_MEASURES, DOC, Call, LoadReport, count_of, run_load
+from .load import workers as server_workers
 from .servers import run_server
 
 SWAP_CLIENTS = 6
@@ -202,7 +203,7 @@ def test_clients_see_no_failure_and_no_mixed_answer_through_a_swap(
     shutil.copytree(build_dir, own, symlinks=True)
     release_a = current_release(own)
     with run_server(own, tmp_path, ("--workers", "2")) as server:
-        old_workers = set(children(server.process.pid))
+        old_workers = set(server_workers(server.process.pid))
         stop = threading.Event()
         reports: list[LoadReport] = []
         load = threading.Thread(
@@ -220,7 +221,7 @@ def test_clients_see_no_failure_and_no_mixed_answer_through_a_swap(
             prune(own)
             switched = _wait_for_build(server.url, release_b.build_id, 60)
             after_swap = idle.get(server.url + "/health", timeout=30)  # idle for longer than keep-alive
-            old_gone = _wait_for(lambda: not old_workers & set(children(server.process.pid)), 60)
+            old_gone = _wait_for(lambda: not old_workers & set(server_workers(server.process.pid)), 60)
             time.sleep(3)  # answers from B only
             late_idle = idle.get(server.url + "/health", timeout=30)
         finally:

@@ -272,7 +272,8 @@ def _key_value(text: str) -> tuple[str, str]:
 @click.option(
     "--query-workers",
     type=click.IntRange(0, 64),
-    help="Query processes per worker (default: CDV_QUERY_WORKERS or 2; 0 = in-process, no time limit).",
+    help="Query processes of the server, shared by its workers (default: CDV_QUERY_WORKERS or 2; "
+    "0 = in-process, no time limit).",
 )
 @click.option(
     "--endpoint",

@@ -35,11 +35,11 @@ class Settings:
     build_dir: Path = Path("build")  # load_settings: <project_root>/build unless set
     store_path: Path | None = None  # explicit store; default: the current release of build_dir
     query_timeout: float = 30.0  # seconds a SPARQL query may run
-    query_workers: int = 2  # query-executor processes per server worker
+    query_workers: int = 2  # query processes of the server, shared by its workers (engine/query_pool.py)
     max_query_length: int = 100_000  # characters of SPARQL text
     max_body_bytes: int = 1_048_576  # request body limit
     # Each client's share (server/core/fairness.py): queries at once (0: one fewer than query_workers, at
-    # least 1, so that a client never holds every query process of a worker) and seconds of query time per
+    # least 1, so that a client never holds every query process of the server) and seconds of query time per
     # minute (one query at the default time limit).
     client_queries: int = 0
     client_budget: float = 30.0

@@ -9,14 +9,15 @@ and the SPARQL protocol's queries, answered as bytes in the negotiated format (`
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server.core.backend import Backend, QueryResult, Term
-from server.core.config import Settings
+if TYPE_CHECKING:  # names for the type checker only: a query child imports this package, and pays for each
+    # module in memory; the executor's modules load pyoxigraph, only when a store is opened
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
 
-if TYPE_CHECKING:  # the executor's modules load pyoxigraph: only when a store is opened
+    from server.core.backend import Backend, QueryResult, Term
+    from server.core.config import Settings
     from server.engine.executor import Executor, Result
     from server.engine.query_process import Job
 
@@ -122,8 +123,13 @@ def open_engine(settings: Settings, *, files: Iterable[Path] | None = None) -> E
 
 
 def _new_executor(store: Backend, settings: Settings) -> Executor:
-    """A remote engine's own executor, else query processes (or in-process with query_workers = 0)."""
-    from server.engine.executor import InProcess, ProcessPool
+    """A remote engine's own executor, else query processes (or in-process with query_workers = 0).
+
+    The query processes are the server's pool when the process this one was forked from keeps one on this
+    store, else a pool of this process's own.
+    """
+    from server.engine.executor import InProcess, PoolClient, ProcessPool
+    from server.engine.query_pool import inherited
     from server.engine.remote import RemoteStore
     from server.engine.store import EmbeddedStore
 
@@ -133,5 +139,8 @@ def _new_executor(store: Backend, settings: Settings) -> Executor:
         return RemoteExecutor(store)
     assert isinstance(store, EmbeddedStore)
     if settings.query_workers > 0 and store.path is not None:
+        kept = inherited(store.path)  # the server's pool, kept by the gunicorn master (server/web/serve.py)
+        if kept is not None:
+            return PoolClient(kept, settings.query_timeout)
         return ProcessPool(store.path, settings.query_workers, settings.query_timeout)
     return InProcess(store.raw)

@@ -1,11 +1,12 @@
 """What a query process does: inspect, run and serialise one query, and the loop of a query child.
 
-A query child (started by server/engine/executor.py as a fresh `python` running `main`) opens the published
-store read-only, then runs one job at a time: it runs the query (inspected by the parent, see
-server/engine/executor.py) with the dataset the request asks for, and writes
-the results with pyoxigraph's own serialisers into tagged messages over its pipe: the whole result when it
+A query child (started by its pool, server/engine/query_pool.py, as a fresh `python` running `main`) opens
+the published store read-only, then takes one query's connection at a time from the pool's listening socket:
+it says its process id (the server worker kills it by that id at the time limit), reads the job (its query
+inspected by the worker, see server/engine/executor.py), runs the query with the dataset the request asks
+for, and writes the results with pyoxigraph's own serialisers into tagged messages: the whole result when it
 fits in CHUNK_BYTES, else a first chunk, more chunks and an end mark; or an error. Before each job it arms a
-kernel alarm for the job's budget plus a grace period, so even a child whose server worker has vanished
+kernel alarm for the job's deadline plus a grace period, so even a child whose server worker has vanished
 stops on time.
 
 A child imports pyoxigraph and the few pure modules it needs, nothing else (no rdflib, no werkzeug, no
@@ -14,12 +15,18 @@ Flask): each one costs its memory once per child.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pickle
+import select
 import signal
+import socket
+import struct
 import sys
 import threading
+import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
 import pyoxigraph as ox
@@ -27,15 +34,15 @@ import pyoxigraph as ox
 from server.core import sparql_formats as formats
 from server.core.errors import DomainError, QueryFailed
 from server.core.sparql_guard import QuerySyntaxError  # the module loads rdflib only in its functions
+from server.engine.query_wire import ACCEPTED, CHUNK_BYTES, READY
 
-CHUNK_BYTES = 64 * 1024  # a child sends results in pieces of this size; smaller results go in one message
-ALARM_GRACE = 2.0  # seconds a child may outlive its budget before the kernel stops it on its own
+ALARM_GRACE = 2.0  # seconds a child may outlive its deadline before the kernel stops it on its own
 QUERY_STACK_BYTES = 1 << 30  # enough for 50,000 nesting levels (a 100,000-character query)
 
 # The first byte of every message a child sends says what it is.
 COMPLETE = {b"S": formats.SOLUTIONS, b"B": formats.BOOLEAN, b"G": formats.GRAPH}  # the whole result
 HEAD = {b"s": formats.SOLUTIONS, b"b": formats.BOOLEAN, b"g": formats.GRAPH}  # its first chunk
-CHUNK, END, ERROR, ABORT, UNACCEPTABLE, READY = b"c", b"e", b"x", b"a", b"u", b"r"
+CHUNK, END, ERROR, ABORT, UNACCEPTABLE = b"c", b"e", b"x", b"a", b"u"
 TAGS = {
     form: (complete, head) for (complete, form), (head, _) in zip(COMPLETE.items(), HEAD.items(), strict=True)
 }
@@ -51,8 +58,49 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None  # what relative IRIs in the query resolve against: the endpoint's URL
-    budget: float = 0.0  # seconds left when the job is handed to a child (set by the pool)
+    deadline: float = 0.0  # time.monotonic() by which the answer is due (one clock for the whole machine)
     names_dataset: bool = False  # FROM / FROM NAMED in the query (the parent's sparql_guard says so)
+
+
+class Channel:
+    """A query's connection, framed as `multiprocessing.connection.Connection` frames it (the worker's side).
+
+    By hand because importing multiprocessing costs each child 3 MiB of memory: a frame is a 4-byte
+    big-endian signed length (-1: an 8-byte length follows) and the bytes; `recv` unpickles one.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def send_bytes(self, data: bytes | bytearray) -> None:
+        header = (
+            _LENGTH.pack(len(data)) if len(data) < 0x7FFFFFFF else _LENGTH.pack(-1) + _LONG.pack(len(data))
+        )
+        self._sock.sendall(header)
+        self._sock.sendall(data)
+
+    def recv(self) -> Any:
+        """One pickled object (the job: sent by our own worker over a socket only it can reach)."""
+        (length,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
+        if length == -1:
+            (length,) = _LONG.unpack(self._exactly(_LONG.size))
+        return pickle.loads(self._exactly(length))
+
+    def _exactly(self, size: int) -> bytes:
+        data = bytearray()
+        while len(data) < size:
+            part = self._sock.recv(size - len(data))
+            if not part:
+                raise EOFError
+            data += part
+        return bytes(data)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+_LENGTH, _LONG = struct.Struct("!i"), struct.Struct("!Q")
+_JOINED = 16 * 1024  # bytes up to which a frame's header and data leave in one write
 
 
 class Unacceptable(Exception):
@@ -113,7 +161,7 @@ def error_text(err: BaseException) -> str:
 class _ChunkWriter:
     """A binary file for pyoxigraph's serialisers that sends full chunks over the pipe, tagged."""
 
-    def __init__(self, conn: Connection, form: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(self, conn: Channel, form: str, chunk_bytes: int = CHUNK_BYTES) -> None:
         self._conn = conn
         self._chunk_bytes = chunk_bytes
         self._complete, self._head = TAGS[form]
@@ -142,11 +190,11 @@ class _ChunkWriter:
         self._conn.send_bytes(END)
 
 
-def _send_error(conn: Connection, tag: bytes, err: DomainError) -> None:
+def _send_error(conn: Channel, tag: bytes, err: DomainError) -> None:
     conn.send_bytes(tag + json.dumps({"kind": err.kind, "message": err.message}).encode())
 
 
-def serve_job(conn: Connection, store: ox.Store, job: Job, chunk_bytes: int = CHUNK_BYTES) -> None:
+def serve_job(conn: Channel, store: ox.Store, job: Job, chunk_bytes: int = CHUNK_BYTES) -> None:
     """Run one job in a child and send its messages; every failure becomes a message, never a crash."""
     writer: _ChunkWriter | None = None
     try:
@@ -163,13 +211,13 @@ def serve_job(conn: Connection, store: ox.Store, job: Job, chunk_bytes: int = CH
         _send_error(conn, tag, QueryFailed(f"the query could not be evaluated: {error_text(err)}"))
 
 
-def child_main(conn: Connection, store_path: str, chunk_bytes: int = CHUNK_BYTES) -> None:
-    """A query child: open the store read-only, then run jobs until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+def child_main(listener: socket.socket, life: socket.socket, store_path: str, chunk_bytes: int) -> None:
+    """A query child: open the store read-only, say READY, then take queries until the pool lets it go."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the pool decides
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel ends the process: no Python code needed
     store = ox.Store.read_only(store_path)
     try:
-        conn.send_bytes(READY)
+        life.sendall(READY)
     except OSError:
         return  # the pool closed while this child was starting
     # pyoxigraph's parser and evaluator recurse once per nesting level: on the main thread's 8 MiB stack a
@@ -177,31 +225,62 @@ def child_main(conn: Connection, store_path: str, chunk_bytes: int = CHUNK_BYTES
     # space, not memory, until used) runs any query that fits in Settings.max_query_length.
     try:
         threading.stack_size(QUERY_STACK_BYTES)
-        loop = threading.Thread(target=_child_loop, args=(conn, store, chunk_bytes), name="cdv-query")
+        loop = threading.Thread(
+            target=_child_loop, args=(listener, life, store, chunk_bytes), name="cdv-query"
+        )
         loop.start()
     except (RuntimeError, ValueError):  # the platform refuses such a stack: run on this one
-        _child_loop(conn, store, chunk_bytes)
+        _child_loop(listener, life, store, chunk_bytes)
         return
     loop.join()
 
 
-def _child_loop(conn: Connection, store: ox.Store, chunk_bytes: int) -> None:
-    """Run jobs, one at a time, each under a kernel alarm."""
+def _child_loop(listener: socket.socket, life: socket.socket, store: ox.Store, chunk_bytes: int) -> None:
+    """Accept one query's connection at a time until the life line closes (the pool closed or died)."""
+    listener.setblocking(False)  # every child polls the same socket: another may take the connection first
+    poller = select.poll()
+    poller.register(listener, select.POLLIN)
+    poller.register(life, select.POLLIN)
     while True:
-        try:
-            job: Job = conn.recv()
-        except (EOFError, OSError):
-            return  # the server worker is gone
-        signal.setitimer(signal.ITIMER_REAL, job.budget + ALARM_GRACE)
-        try:
-            serve_job(conn, store, job, chunk_bytes)
-        except (BrokenPipeError, EOFError, OSError):
+        events = poller.poll()
+        if any(fd == life.fileno() for fd, _event in events):
             return
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        try:
+            sock, _address = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            continue
+        sock.setblocking(True)
+        with contextlib.closing(Channel(sock)) as conn:
+            _serve_connection(conn, store, chunk_bytes)
+
+
+def _serve_connection(conn: Channel, store: ox.Store, chunk_bytes: int) -> None:
+    """Say who takes the query, run it under a kernel alarm, send its messages; never raise."""
+    try:
+        conn.send_bytes(ACCEPTED + str(os.getpid()).encode())
+        job: Job = conn.recv()
+    except (EOFError, OSError):
+        return  # the server worker stopped waiting before this child was free
+    left = job.deadline - time.monotonic()
+    if left <= 0:
+        return  # nobody waits for the answer any more
+    signal.setitimer(signal.ITIMER_REAL, left + ALARM_GRACE)
+    try:
+        serve_job(conn, store, job, chunk_bytes)
+    except (EOFError, OSError):  # the worker went away mid-answer (it kills this child when it can)
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def main() -> None:
-    """The entry point of a query child: `python -c "…main()" FD STORE_PATH CHUNK_BYTES` (see the executor)."""
-    fd, store_path, chunk_bytes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    child_main(Connection(fd), store_path, chunk_bytes)
+    """A query child's entry: `python -c "…main()" LISTENER_FD LIFE_FD STORE_PATH CHUNK_BYTES` (query_pool.py)."""
+    listener_fd, life_fd, store_path, chunk_bytes = (
+        int(sys.argv[1]),
+        int(sys.argv[2]),
+        sys.argv[3],
+        int(sys.argv[4]),
+    )
+    listener = socket.socket(fileno=listener_fd)
+    life = socket.socket(fileno=life_fd)
+    child_main(listener, life, store_path, chunk_bytes)

@@ -1,14 +1,16 @@
 """`cdv serve`: the app under gunicorn (production) or Flask's development server (`--dev`).
 
 gunicorn runs through its Python API: one master, `workers` processes forked from it, each with `threads`
-threads (the gthread worker: a slow client or a long query does not hold a whole process) and its own pool
-of query children (server/engine/executor.py), started right after the fork. Each worker opens the published store
-read-only for itself. `kill -HUP <master>` restarts the workers gracefully, e.g. to serve a new build.
+threads (the gthread worker: a slow client or a long query does not hold a whole process). The master keeps
+the server's one pool of query processes (server/engine/query_pool.py), started before the workers fork;
+every worker sends its queries to it. Each worker opens the published store read-only for its own queries
+(the pages). `kill -HUP <master>` restarts the workers gracefully.
 
 A new build is served without anyone sending a signal: a thread of the master (started by gunicorn's
 `when_ready` hook) looks at the release `<build_dir>/current` points to about once a second (`cdv build`
-swaps that link atomically). When it changes, the thread has gunicorn start new workers, which open the new
-store, waits until they take requests, then has gunicorn stop the old ones gracefully (_replace_workers):
+swaps that link atomically). When it changes, the thread starts a query pool on the new store, has gunicorn
+start new workers, which open the new store, waits until they take requests, then has gunicorn stop the old
+ones gracefully (_replace_workers), and the old pool once they have exited:
 they finish their in-flight requests, and a request arriving on one of their kept-alive connections within
 2 s is answered with `Connection: close`. By hand because gunicorn's own `reload` option restarts workers
 abruptly on changes of Python files (for development), and SIGHUP stops the old workers before the new
@@ -32,7 +34,8 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from server.core.config import Settings
-from server.engine.release import CURRENT, MANIFEST
+from server.engine import query_pool
+from server.engine.release import CURRENT, MANIFEST, STORE
 from server.web.app import create_app
 
 LOG_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
@@ -72,7 +75,7 @@ def gunicorn_options(options: ServeOptions, settings: Settings) -> dict[str, Any
         "control_socket_disable": True,  # no gunicornc; several servers on one machine must not share it
         "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,
-        "when_ready": partial(_watch_publications, watched_build_dir(settings)),
+        "when_ready": partial(_when_ready, settings),
     }
 
 
@@ -92,21 +95,40 @@ def published_target(build_dir: Path) -> Path | None:
     return target if (target / MANIFEST).is_file() else None
 
 
-def _watch_publications(build_dir: Path | None, server: Any) -> None:
-    """gunicorn `when_ready` hook (master): start the thread that replaces the workers on a new publication."""
+def served_store(settings: Settings) -> Path | None:
+    """The embedded store the server starts on: the explicit one, else the published release's (None: remote)."""
+    if getattr(settings, "endpoint", None):
+        return None
+    if settings.store_path is not None:
+        return settings.store_path
+    target = published_target(settings.build_dir)
+    return target / STORE if target is not None else None
+
+
+def _when_ready(settings: Settings, server: Any) -> None:
+    """gunicorn `when_ready` hook (master, before the first workers fork): start the server's query pool on the
+    served store, and the thread that replaces the workers and the pool on a new publication."""
+    store = served_store(settings)
+    if store is not None and settings.query_workers > 0:
+        query_pool.keep(store, settings.query_workers)
+    build_dir = watched_build_dir(settings)
     if build_dir is None:
         return
     thread = threading.Thread(
         target=_watch,
-        args=(server, build_dir, WATCH_INTERVAL),
+        args=(server, build_dir, WATCH_INTERVAL, settings.query_workers),
         name="cdv-publication-watcher",
         daemon=True,
     )
     thread.start()
 
 
-def _watch(arbiter: Any, build_dir: Path, interval: float) -> None:
-    """Replace the workers each time `current` points to another complete release (runs forever)."""
+def _watch(arbiter: Any, build_dir: Path, interval: float, query_workers: int) -> None:
+    """Replace the workers each time `current` points to another complete release (runs forever).
+
+    The new release gets its own query pool before the new workers fork (they find it by its store); the
+    previous pool stops once the old workers, which may still be finishing queries on it, have all exited.
+    """
     log = logging.getLogger("cdv.serve")
     served = published_target(build_dir)
     stop = threading.Event()  # never set: waits `interval` between looks
@@ -115,10 +137,24 @@ def _watch(arbiter: Any, build_dir: Path, interval: float) -> None:
         if target is None or target == served:
             continue
         log.info("new build published (%s): replacing the workers", target.name)
+        previous = query_pool.kept(served / STORE) if served is not None else None
         served = target
         started = time.monotonic()
+        if query_workers > 0:
+            query_pool.keep(target / STORE, query_workers).warm_up(READY_TIMEOUT)
+        old = set(arbiter.WORKERS)
         _replace_workers(arbiter, READY_TIMEOUT)
         log.info("workers replaced in %.1f s", time.monotonic() - started)
+        if previous is not None:
+            threading.Thread(
+                target=_retire, args=(arbiter, old, previous), name="cdv-pool-retirement", daemon=True
+            ).start()
+
+
+def _retire(arbiter: Any, old: set[int], pool: query_pool.QueryPool) -> None:
+    """Stop a previous release's query pool once none of the workers that used it runs any more."""
+    _wait_until(lambda: not old & set(arbiter.WORKERS), arbiter.cfg.graceful_timeout + 10, "the old workers")
+    pool.close()
 
 
 def _replace_workers(arbiter: Any, timeout: float) -> None:
