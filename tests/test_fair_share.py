@@ -20,7 +20,8 @@ from flask import Flask
 from server.core.config import Settings
 from server.core.fairness import Ticket
 from server.web.app import create_app
-from server.web.fair_share import EXTENSION, FairShare
+from server.web.fair_share import EXTENSION
+from server.web.share_table import FairShare
 
 from .servers import SourceAddress, run_server
 

@@ -99,14 +99,27 @@ def test_development_server(build_dir: Path, tmp_path: Path) -> None:
 def test_stopping_the_master_stops_every_process(build_dir: Path, tmp_path: Path) -> None:
     with run_server(build_dir, tmp_path, ("--workers", "2")) as server:
         assert requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=30).status_code == 200
-        pids = process_group(server.process.pid)
-        assert len(pids) >= 1 + 2 + 2  # master, workers, the server's query children
+        # master, workers, the server's query children; a worker may still be importing the app
+        deadline = time.monotonic() + 30
+        while len(pids := process_group(server.process.pid)) < 1 + 2 + 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(pids) >= 1 + 2 + 2
+        # the master maps neither pyoxigraph nor jinja's markupsafe (the web stack); the workers do
+        libraries = {pid: _mapped(pid, ("pyoxigraph", "markupsafe")) for pid in pids}
+        assert libraries.pop(server.process.pid) == set()
+        assert {"pyoxigraph", "markupsafe"} in libraries.values()
         server.process.send_signal(signal.SIGTERM)  # the master only, as a service manager would
         server.process.wait(timeout=30)
         deadline = time.monotonic() + 10
         while process_group(server.process.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert process_group(server.process.pid) == set(), "no query child outlives the server"
+
+
+def _mapped(pid: int, names: tuple[str, ...]) -> set[str]:
+    """Which of `names` appear in the paths of the files process `pid` maps (its native libraries)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {name for name in names if f"/{name}/" in maps}
 
 
 def test_a_new_build_is_served_after_hup(build_dir: Path, tmp_path: Path) -> None:
@@ -142,3 +155,64 @@ def test_bad_options_are_usage_errors(runner: CliRunner, bad: list[str]) -> None
     result = runner.invoke(main, ["serve", *bad])
     assert result.exit_code == 2
     assert "Invalid value" in result.output
+
+
+# What gunicorn's master runs, in a fresh interpreter, from the command line up to the arbiter's start (the
+# app's run()); it then prints which of the web stack and the engine it has imported.
+MASTER = """
+import sys
+from gunicorn.app.base import BaseApplication
+from server.cli.main import main
+
+def report(app):
+    print("run", " ".join(m for m in {heavy!r} if m in sys.modules))
+
+BaseApplication.run = report
+main(sys.argv[1:])
+"""
+HEAVY = ("flask", "werkzeug", "jinja2", "rdflib", "pyoxigraph", "server.web.app")
+
+
+def test_the_master_imports_neither_the_web_stack_nor_the_engine(build_dir: Path) -> None:
+    code = MASTER.format(heavy=HEAVY)
+    args = ["--build-dir", str(build_dir), "serve", "--port", str(free_port())]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["run"], f"the master loaded {done.stdout}"  # each worker imports them
+
+
+# Two gunicorn workers, as gunicorn makes them: forked from the master, each builds its app (load) and
+# counts a query of one client; the client may run one at a time.
+WORKERS = """
+import os, sys
+from server.core.config import load_settings
+from server.core.errors import TooManyRequests
+from server.web.serve import GunicornApp, ServeOptions, gunicorn_options
+
+settings = load_settings({"build_dir": sys.argv[1], "client_queries": 1})
+master = GunicornApp(settings, gunicorn_options(ServeOptions(), settings))
+
+def worker():
+    from server.web.fair_share import EXTENSION
+    try:
+        master.wsgi().extensions[EXTENSION].admit("192.0.2.1")
+    except TooManyRequests:
+        return 1
+    return 0
+
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(worker())
+    print("refused" if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) else "admitted")
+print(master._fair_share.usage("192.0.2.1")[0], "in flight")
+"""
+
+
+def test_every_worker_counts_on_the_table_of_the_master(build_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WORKERS, str(build_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    # one table and one secret: the second worker sees the first one's query of the same client
+    assert done.stdout.splitlines() == ["admitted", "refused", "1 in flight"], done.stdout + done.stderr

@@ -9,7 +9,6 @@ import click
 
 from server import __version__
 from server.core.config import Settings, load_settings
-from server.core.rdfio import DataError
 from server.engine.release import NoRelease, current_release
 
 
@@ -74,6 +73,7 @@ def build(ctx: click.Context, data_dirs: tuple[Path, ...], store: Path | None, j
     from server.build.pipeline import build as run_build
     from server.build.validate import format_report
     from server.core.errors import BuildError
+    from server.core.rdfio import DataError
     from server.web.prerender import write_served_files
 
     try:
@@ -105,6 +105,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], jobs: int | None) -> N
     from server.build.cross_document import check_files
     from server.build.validate import format_report
     from server.build.validate_pool import documents_of, validate_documents
+    from server.core.rdfio import DataError
 
     cfg = _settings(ctx)
     paths = list(files) or [cfg.data_dir]
@@ -320,9 +321,9 @@ def serve(
     """Serve the published store: SPARQL endpoint, pages, API (gunicorn; --dev for Flask's server)."""
     from dataclasses import replace
 
-    from server.web.fair_share import limits as client_limits
     from server.web.serve import ServeOptions
     from server.web.serve import serve as run_server
+    from server.web.share_table import limits as client_limits
 
     cfg = _with_store(_settings(ctx), store)
     if query_timeout is not None:

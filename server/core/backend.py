@@ -7,12 +7,17 @@ implements it (embedded pyoxigraph, a remote SPARQL 1.1 endpoint, with or withou
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from server.core import rdf as ox
+if TYPE_CHECKING:
+    from server.core import rdf as ox
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+    Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+    QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+else:
+    # Names for annotations only: nothing checks them at run time, and pyoxigraph (13 MiB) is loaded by what
+    # queries, not by what imports the engine's package (gunicorn's master reads the release files only).
+    Term = QueryResult = Any
 
 
 class Backend(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -14,9 +14,14 @@ from server.web.http_cache import init_http_cache
 from server.web.result_cache import init_result_cache
 from server.web.sparql_fast import FastProtocol
 
+if TYPE_CHECKING:
+    from server.web.share_table import FairShare
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
-    """Build the Flask app: settings, store access, blueprints, error handlers."""
+
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None, fair_share: FairShare | None = None
+) -> Flask:
+    """Build the Flask app: settings, store access, blueprints, error handlers; `fair_share`: the workers' shared table."""
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask(__name__)
     app.config["CDV"] = settings
@@ -28,7 +33,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     init_result_cache(app)  # first: the access log (system.init_app) wraps it and logs hits too
     _register_blueprints(app)
     init_http_cache(app)
-    init_fair_share(app)  # last: its ProxyFix (trusted proxies) wraps the access log
+    init_fair_share(app, fair_share)  # last: its ProxyFix (trusted proxies) wraps the access log
     return app
 
 

@@ -9,27 +9,12 @@ The client is the peer address, or, with `Settings.trusted_proxies = N`, the add
 in `X-Forwarded-For` (werkzeug's `ProxyFix`, put around the whole app so that the access log shows it too);
 without it the header is ignored, so a client cannot dodge its limits by writing one.
 
-The table is shared by the gunicorn workers through a memory mapping made when the app is made, in the
-master (`preload_app`), and inherited by every worker it forks, later ones (a new build) included. Written by
-hand: no well-kept library keeps counters across processes without a server of its own (the `limits` package
-behind Flask-Limiter counts in memory per process, or in Redis, Memcached, MongoDB or etcd), and a budget of
-query *time* with slots freed when an answer ends is not a request rate. The mapping is of an unlinked
-temporary file so that `fcntl` can lock it: the kernel frees such a lock when its process dies, where a
-`multiprocessing.Lock` held by a killed worker would stay held forever.
+The table (server/web/share_table.py) is shared by the gunicorn workers: gunicorn's master makes it before
+it forks them (server/web/serve.py) and each worker's app adopts it; an app made alone (tests, `--dev`)
+makes its own.
 """
 
 from __future__ import annotations
-
-import fcntl
-import mmap
-import os
-import tempfile
-import threading
-import time
-import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import lru_cache
 
 from flask import Flask, Response, after_this_request, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -38,84 +23,17 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from server.core.config import Settings
 from server.core.errors import TooManyRequests
-from server.core.fairness import Limits, Refusal, Table, Ticket, client_id, client_key, refusal_message
+from server.core.fairness import Ticket
+from server.web.share_table import FairShare, limits
 from server.web.system import LOG_ENVIRON_KEY
 
 EXTENSION = "cdv.fair_share"
-KEYS_CACHED = 4096  # client addresses whose table key each process keeps
 
 
-def limits(settings: Settings) -> Limits:
-    """Each client's limits under these settings."""
-    return Limits(settings.client_in_flight, settings.client_budget, settings.query_timeout)
-
-
-class FairShare:
-    """The client table in memory shared by this process and every process forked from it."""
-
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self.clock = clock  # CLOCK_MONOTONIC is one clock for every process of the machine
-        self._secret = os.urandom(16)
-        # a client sends many queries: parse its address and hash it once (a few µs of each request's CPU)
-        self._key = lru_cache(maxsize=KEYS_CACHED)(self._client_key)
-        self._fd = _unlinked_file(Table.size(limits))
-        weakref.finalize(self, os.close, self._fd)
-        self.table = Table(mmap.mmap(self._fd, Table.size(limits)), limits)
-        self._threads = threading.Lock()
-        self._pid = os.getpid()
-
-    def key(self, address: str) -> int:
-        """The table's key of the client at `address`."""
-        return self._key(address)
-
-    def _client_key(self, address: str) -> int:
-        return client_key(client_id(address), self._secret)
-
-    def usage(self, address: str) -> tuple[int, float]:
-        """The queries in flight and seconds of query time in the window of the client at `address`."""
-        with self._locked():
-            return self.table.usage(self.key(address), self.clock())
-
-    def admit(self, address: str) -> Ticket:
-        """A slot for a query of the client at `address`; TooManyRequests past its limits."""
-        key = self.key(address)
-        with self._locked():
-            outcome = self.table.admit(key, self.clock())
-        if isinstance(outcome, Refusal):
-            raise TooManyRequests(refusal_message(outcome, self.limits), retry_after=outcome.retry_after)
-        return outcome
-
-    def release(self, ticket: Ticket) -> None:
-        """Free a ticket's slot and charge its time."""
-        with self._locked():
-            self.table.release(ticket, self.clock())
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the table: first among this process's threads (an fcntl lock is the process's), then across."""
-        if self._pid != os.getpid():  # forked: a thread of the parent may have held the lock at the fork
-            self._threads, self._pid = threading.Lock(), os.getpid()
-        with self._threads:
-            fcntl.lockf(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.lockf(self._fd, fcntl.LOCK_UN)
-
-
-def _unlinked_file(size: int) -> int:
-    """A descriptor of a zeroed temporary file of `size` bytes that no path names (gone with its last user)."""
-    fd, path = tempfile.mkstemp(prefix="cdv-fair-share-")
-    os.unlink(path)
-    os.ftruncate(fd, size)
-    return fd
-
-
-def init_fair_share(app: Flask) -> None:
-    """Make the shared table (before gunicorn forks) and, behind trusted proxies, read their X-Forwarded-For."""
+def init_fair_share(app: Flask, shared: FairShare | None = None) -> None:
+    """Count on the `shared` table, else on one of the app's own; behind trusted proxies, read X-Forwarded-For."""
     settings: Settings = app.config["CDV"]
-    app.extensions[EXTENSION] = FairShare(limits(settings))
+    app.extensions[EXTENSION] = shared if shared is not None else FairShare(limits(settings))
     if settings.trusted_proxies > 0:  # last: around the access log, which then logs the client's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
 

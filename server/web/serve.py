@@ -4,7 +4,11 @@ gunicorn runs through its Python API: one master, `workers` processes forked fro
 threads (the gthread worker: a slow client or a long query does not hold a whole process). The master keeps
 the server's one pool of query processes (server/engine/query_pool.py), started before the workers fork;
 every worker sends its queries to it. Each worker opens the published store read-only for its own queries
-(the pages). `kill -HUP <master>` restarts the workers gracefully.
+(the pages). `kill -HUP <master>` restarts the workers gracefully. The master imports no web stack and no
+engine (preload_app off: 37 MiB less): each worker imports and builds
+the app after the fork (GunicornApp.load). What the master makes for them is the query pool and the fair
+share's table (server/web/share_table.py), so that every worker, later ones included, counts each client on
+one table.
 
 A new build is served without anyone sending a signal: a thread of the master (started by gunicorn's
 `when_ready` hook) looks at the release `<build_dir>/current` points to about once a second (`cdv build`
@@ -28,15 +32,17 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from server.core.config import Settings
 from server.engine import query_pool
 from server.engine.release import CURRENT, MANIFEST, STORE
-from server.web.app import create_app
+from server.web.share_table import FairShare, limits
+
+if TYPE_CHECKING:  # the master imports no web stack: each worker imports the app after the fork (load)
+    from flask import Flask
 
 LOG_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 MAX_REQUEST_LINE = 8190  # gunicorn's largest bounded value: longer GET queries must be POSTed (README)
@@ -67,7 +73,7 @@ def gunicorn_options(options: ServeOptions, settings: Settings) -> dict[str, Any
         "timeout": max(60, int(settings.query_timeout) + 30),
         "graceful_timeout": int(settings.query_timeout) + 5,
         "limit_request_line": MAX_REQUEST_LINE,
-        "preload_app": True,
+        "preload_app": False,  # the master stays small: each worker imports and builds the app (load)
         "accesslog": None,  # the app writes one line per request (server/web/system.py)
         "errorlog": "-",
         "loglevel": "info",
@@ -230,11 +236,13 @@ def _worker_exit(server: Any, worker: Any) -> None:
 
 
 class GunicornApp(BaseApplication):
-    """gunicorn configured from code, serving `create_app(settings)`."""
+    """gunicorn configured from code, serving `create_app(settings)` built in each worker."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self._settings = settings
         self._options = options
+        # made here, in the master, so that every worker it forks (later ones included) counts on one table
+        self._fair_share = FairShare(limits(settings))
         super().__init__()
 
     def load_config(self) -> None:
@@ -243,7 +251,9 @@ class GunicornApp(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return create_app(self._settings)
+        from server.web.app import create_app
+
+        return create_app(self._settings, self._fair_share)
 
 
 def configure_logging() -> None:
@@ -260,6 +270,8 @@ def serve(settings: Settings, options: ServeOptions, dev: bool = False) -> None:
     """Run the service until interrupted."""
     configure_logging()
     if dev:
+        from server.web.app import create_app
+
         create_app(settings).run(host=options.host, port=options.port, threaded=True, use_reloader=False)
         return
     GunicornApp(settings, gunicorn_options(options, settings)).run()

@@ -42,8 +42,9 @@ from server.engine.query_process import Job, Unacceptable
 from server.engine.release import NoRelease
 from server.web.context import engine, engine_of, serving_manifest, settings
 from server.web.fair_share import EXTENSION as FAIR_SHARE
-from server.web.fair_share import FairShare, hold_until_sent, take
+from server.web.fair_share import hold_until_sent, take
 from server.web.http_cache import varies_in_time
+from server.web.share_table import FairShare
 from server.web.sparql_editor import editor_page
 from server.web.system import LOG_ENVIRON_KEY
 
