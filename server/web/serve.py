@@ -5,10 +5,9 @@ threads (the gthread worker: a slow client or a long query does not hold a whole
 the server's one pool of query processes (server/engine/query_pool.py), started before the workers fork;
 every worker sends its queries to it. Each worker opens the published store read-only for its own queries
 (the pages). `kill -HUP <master>` restarts the workers gracefully. The master imports no web stack and no
-engine (preload_app off: 37 MiB less): each worker imports and builds
-the app after the fork (GunicornApp.load). What the master makes for them is the query pool and the fair
-share's table (server/web/share_table.py), so that every worker, later ones included, counts each client on
-one table.
+engine (preload_app off: 35 MiB less): each worker imports and builds the app after the fork
+(GunicornApp.load). What the master makes for them is the query pool and the fair share's table
+(server/web/share_table.py), so that every worker, later ones included, counts each client on one table.
 
 A new build is served without anyone sending a signal: a thread of the master (started by gunicorn's
 `when_ready` hook) looks at the release `<build_dir>/current` points to about once a second (`cdv build`
