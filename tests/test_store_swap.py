@@ -4,6 +4,7 @@ running process still reads is never pruned."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import threading
@@ -33,7 +34,7 @@ from server.web.serve import published_target
 from server.web.system import BUILD_HEADER
 
 from .documents import copy_document
-from .load import COUNT_MEASURES, DOC, Call, LoadReport, count_of, run_load
+from .load import COUNT_MEASURES, DOC, Call, LoadReport, count_of, descendants, is_query_process, run_load
 from .load import workers as server_workers
 from .servers import run_server
 
@@ -195,6 +196,16 @@ def _wait_for_build(url: str, build_id: str, timeout: float) -> float:
     raise AssertionError(f"the server did not serve build {build_id} within {timeout} s")
 
 
+def _query_stores(master: int) -> list[Path]:
+    """The store each query process of server `master` has open (the last but one argument of its command)."""
+    stores = []
+    for pid in descendants(master):
+        if is_query_process(pid):
+            with contextlib.suppress(OSError, IndexError):
+                stores.append(Path(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-3].decode()))
+    return sorted(stores)
+
+
 @pytest.mark.live
 def test_clients_see_no_failure_and_no_mixed_answer_through_a_swap(
     build_dir: Path, built_b: Release, tmp_path: Path, artifacts_dir: Path
@@ -222,6 +233,10 @@ def test_clients_see_no_failure_and_no_mixed_answer_through_a_swap(
             switched = _wait_for_build(server.url, release_b.build_id, 60)
             after_swap = idle.get(server.url + "/health", timeout=30)  # idle for longer than keep-alive
             old_gone = _wait_for(lambda: not old_workers & set(server_workers(server.process.pid)), 60)
+            # the old build's query pool stops after its workers: only B's processes remain, as many as before
+            pools_swapped = _wait_for(
+                lambda: _query_stores(server.process.pid) == [(release_b.path / "store").resolve()] * 2, 30
+            )
             time.sleep(3)  # answers from B only
             late_idle = idle.get(server.url + "/health", timeout=30)
         finally:
@@ -240,6 +255,7 @@ def test_clients_see_no_failure_and_no_mixed_answer_through_a_swap(
     print("\n" + text)
     (artifacts_dir / "store-swap.txt").write_text(text + "\n", "utf-8")
 
+    assert pools_swapped >= old_gone
     assert expected[release_a.build_id] != expected[release_b.build_id]  # else mixing could not be seen
     assert report.errors() == [], text
     assert {s.build for s in report.samples} == set(expected), "every answer names build A or B"
