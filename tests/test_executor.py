@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -354,6 +355,26 @@ def test_a_query_child_imports_no_more_than_it_needs(package: str) -> None:
     import sys
 
     code = "import sys, server.engine.query_process; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'pyoxigraph'" in loaded
+    assert f"'{package}'" not in loaded
+
+
+@pytest.mark.parametrize("package", ["requests", "urllib3", "charset_normalizer"])
+def test_a_worker_on_the_embedded_store_never_imports_the_remote_engines_client(
+    build_dir: Path, package: str
+) -> None:
+    """Only a remote engine needs an HTTP client: on the embedded store it would cost each worker 10 MiB."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from server.web.app import create_app; "
+        f"c = create_app({{'build_dir': {str(build_dir)!r}}}).test_client(); "
+        "assert c.get('/sparql?query=ASK%7B%7D').status_code == 200; "
+        "assert c.get('/catalog', headers={'Accept': 'text/html'}).status_code == 200; "
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'pyoxigraph'" in loaded
     assert f"'{package}'" not in loaded

@@ -130,14 +130,14 @@ def _new_executor(store: Backend, settings: Settings) -> Executor:
     """
     from server.engine.executor import InProcess, PoolClient, ProcessPool
     from server.engine.query_pool import inherited
-    from server.engine.remote import RemoteStore
     from server.engine.store import EmbeddedStore
 
-    if isinstance(store, RemoteStore):
+    if not isinstance(store, EmbeddedStore):  # remote: only its engine imports requests (10 MiB a worker)
+        from server.engine.remote import RemoteStore
         from server.engine.remote_executor import RemoteExecutor
 
+        assert isinstance(store, RemoteStore)
         return RemoteExecutor(store)
-    assert isinstance(store, EmbeddedStore)
     if settings.query_workers > 0 and store.path is not None:
         kept = inherited(store.path)  # the server's pool, kept by the gunicorn master (server/web/serve.py)
         if kept is not None:
