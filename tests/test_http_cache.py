@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from flask import Flask, Response, stream_with_context
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse
+from werkzeug.wrappers import Request
 
 from server.build.pipeline import build
 from server.core.config import load_settings
 from server.engine.release import Release
 from server.web.app import create_app
-from server.web.http_cache import etag_for, exempt, varies_in_time, without_refused_codings
+from server.web.http_cache import etag_for, exempt, validators, varies_in_time, without_refused_codings
 
 FIXTURE_PROJECT = Path(__file__).parent / "fixtures" / "catalog" / "project"
 
@@ -166,6 +167,31 @@ def test_a_new_build_gets_new_validators(tmp_path: Path) -> None:
     assert first.headers["ETag"] != second.headers["ETag"]
     stale = second_client.get("/catalog", headers={"If-None-Match": first.headers["ETag"]})
     assert stale.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("mimetype", "depends_on_assets"),
+    [("text/html", True), ("application/sparql-results+json", False), ("text/turtle", False)],
+)
+def test_only_a_page_names_the_front_end_assets_in_its_etag(
+    tmp_path: Path, mimetype: str, depends_on_assets: bool
+) -> None:
+    """A page rendered with a front-end package differs from its plain fallback; no other answer does."""
+    etags = []
+    for installed in (True, False):
+        root = tmp_path / str(installed)
+        root.mkdir()
+        (root / "package.json").write_text('{"dependencies": {"editor": "1.0.0"}}', "utf-8")
+        if installed:
+            (root / "node_modules" / "editor").mkdir(parents=True)
+            (root / "node_modules" / "editor" / "package.json").write_text('{"version": "1.0.0"}', "utf-8")
+        response = Response(b"answer", mimetype=mimetype)
+        request = Request(EnvironBuilder(path="/sparql", query_string="query=ASK%7B%7D").get_environ())
+        assert validators(response, request, "20260101T000000000000Z-abc", root)
+        assert response.headers["Last-Modified"] == "Thu, 01 Jan 2026 00:00:00 GMT"
+        assert response.headers["Cache-Control"] == "public, no-cache"
+        etags.append(response.get_etag()[0])
+    assert (etags[0] != etags[1]) is depends_on_assets
 
 
 @pytest.fixture()
