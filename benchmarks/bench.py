@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from server.core.config import load_settings  # noqa: E402
 from server.core.library import NamedQuery, load_library  # noqa: E402
+from server.engine.query_pool import CHILD_MODULE  # noqa: E402
 from server.engine.release import current_release  # noqa: E402
 from tests.servers import free_port, process_group, wide_share  # noqa: E402
 
@@ -311,7 +312,7 @@ def measured(
 
 def _role(pid: int, pgid: int, command: str) -> str:
     """What a server's process is, from its command line."""
-    if "query_process" in command:
+    if CHILD_MODULE in command:
         return "query process"
     if "oxigraph" in command:
         return "oxigraph server"

@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from server.engine.query_pool import CHILD_MODULE
+
 BUILD_HEADER = "X-Cdv-Build"
 ID = "https://w3id.org/cdv/id/"
 DOC = ID + "le-quesnoy/avenant-2020-2022"
@@ -336,7 +338,7 @@ def rss_kib(pid: int) -> int:
 def is_query_process(pid: int) -> bool:
     """Whether process `pid` is a query child (server/engine/query_pool.py starts them as `python -c …`)."""
     try:
-        return b"query_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return CHILD_MODULE.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 

@@ -22,11 +22,13 @@ import pytest
 from server.core import sparql_guard as guard
 from server.core.errors import DomainError
 from server.engine.executor import InProcess, PoolClient, ProcessPool, QueryTimeout, StreamAborted
-from server.engine.query_pool import QueryPool, inherited, keep
+from server.engine.query_pool import QueryPool, inherited, keep, kept
 from server.engine.query_process import Job, Unacceptable, dataset_options
 from server.engine.query_wire import ACCEPTED
 from server.engine.release import Release
 from server.web.errors import http_status
+
+from .load import is_query_process
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SMALL = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"
@@ -224,6 +226,8 @@ def test_the_queries_of_every_worker_share_one_pool(release: Release) -> None:
     pool = keep(release.store_path, 1)
     try:
         assert pool.warm_up()
+        assert kept(release.store_path) is pool
+        assert [is_query_process(pid) for pid in pool.pids()] == [True]  # as tools tell one (CHILD_MODULE)
         assert inherited(release.store_path) is None  # this process keeps it: not inherited
         read, write = os.pipe()
         pid = os.fork()
@@ -231,7 +235,7 @@ def test_the_queries_of_every_worker_share_one_pool(release: Release) -> None:
             code = 1
             try:
                 found = inherited(release.store_path)
-                if found is not None and found.address == pool.address:
+                if found is not None and found.address == pool.address and kept(release.store_path) is None:
                     result = PoolClient(found, 5.0).run(job(SMALL), time.monotonic() + 5)
                     os.write(write, b"ok" if result.body else b"empty")
                     code = 0
@@ -244,7 +248,7 @@ def test_the_queries_of_every_worker_share_one_pool(release: Release) -> None:
         assert PoolClient(pool, 5.0).run(job(SMALL), time.monotonic() + 5).body
     finally:
         pool.close()
-    assert inherited(release.store_path) is None
+    assert inherited(release.store_path) is None and kept(release.store_path) is None
     with pytest.raises(DomainError) as raised:  # the pool closed: its address answers no more
         PoolClient(pool, 5.0).run(job(SMALL), time.monotonic() + 5)
     assert http_status(raised.value) == 503

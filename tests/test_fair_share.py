@@ -5,13 +5,16 @@ beside another client's simple ones."""
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -139,14 +142,17 @@ def test_a_cached_answer_costs_the_client_nothing(settings: Settings) -> None:
     assert client.get("/sparql?query=ASK%20%7B%7D%23not-cached").status_code == 429
 
 
-def test_a_streamed_answer_holds_its_slot_until_sent(settings: Settings) -> None:
+def test_a_streamed_answer_holds_its_slot_until_its_last_chunk(settings: Settings) -> None:
     app = make_app(settings)
     client = app.test_client()
     streamed = client.get("/sparql", query_string={"query": BIG}, buffered=False)
     assert streamed.status_code == 200 and streamed.is_streamed
     assert client.get(SPARQL).status_code == 429
-    assert len(streamed.get_data()) > 64 * 1024
+    assert len(streamed.get_data()) > 64 * 1024  # every chunk handed over, the body not closed yet
+    in_flight, charged = share(app).usage("127.0.0.1")
+    assert in_flight == 0  # freed before the server ends the response: the client's next query is welcome
     streamed.close()
+    assert share(app).usage("127.0.0.1")[1] == charged  # and its time charged once, not again on close
     assert client.get(SPARQL).status_code == 200
 
 
@@ -247,3 +253,49 @@ def test_one_client_flooding_heavy_queries_does_not_stall_another(
     messages = " ".join(text for _, text in flooder.refusals)
     assert "already has 1 query running" in messages  # the bound of queries in flight
     assert "the budget is 3 s per 60 s" in messages  # and, after three heavy queries, the budget
+
+
+# --- the real server: a client that waits for each answer is never refused ----------------------------------
+
+STREAMED = "/sparql?" + urlencode({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 300"})  # just over a chunk
+PAIRS = 500
+
+
+@pytest.fixture(scope="module")
+def default_share_server(build_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The real server (2 workers) with each client's share as the defaults say (one query in flight); its port."""
+    env = {"CDV_CLIENT_QUERIES": "", "CDV_CLIENT_BUDGET": "", "CDV_CACHE_BYTES": "0"}
+    with run_server(build_dir, tmp_path_factory.mktemp("sequential"), ("--workers", "2"), env=env) as server:
+        yield urlsplit(server.url).port
+
+
+def answered(connection: http.client.HTTPConnection, path: str) -> http.client.HTTPResponse:
+    """The answer to a GET, read to its end."""
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+@pytest.mark.parametrize("kept_alive", [True, False], ids=["kept-alive connections", "a connection each"])
+def test_a_client_waiting_for_each_answer_is_never_refused(
+    default_share_server: int, kept_alive: bool
+) -> None:
+    # A streamed answer ends for the client with its last chunk; its next query, on another connection (maybe
+    # to the other worker), must find the slot free by then. Without that, the race was lost a few times in a
+    # thousand queries: hence the many, sent with the least delay (http.client, not requests).
+    statuses: Counter[int] = Counter()
+    with (
+        closing(http.client.HTTPConnection("127.0.0.1", default_share_server, timeout=30)) as streamed,
+        closing(http.client.HTTPConnection("127.0.0.1", default_share_server, timeout=30)) as simple,
+    ):
+        for i in range(PAIRS):
+            response = answered(streamed, STREAMED)
+            assert response.status != 200 or response.chunked  # held until sent, not only until made
+            statuses[response.status] += 1
+            ask = "/sparql?" + urlencode({"query": f"ASK {{ FILTER({i} > 0) }}"})
+            statuses[answered(simple, ask).status] += 1
+            if not kept_alive:  # the next request opens a new connection
+                streamed.close()
+                simple.close()
+    assert statuses == {200: 2 * PAIRS}

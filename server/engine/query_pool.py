@@ -41,7 +41,8 @@ from server.engine.query_wire import CHUNK_BYTES, READY
 
 log = logging.getLogger("cdv.executor")
 
-CHILD_MAIN = "from server.engine.query_process import main; main()"
+CHILD_MODULE = "server.engine.query_process"  # in a child's command line: how tools tell a query process
+CHILD_MAIN = f"from {CHILD_MODULE} import main; main()"
 BACKLOG = 1024  # queries waiting for a child; past it a query finds the server busy
 RESTART_DELAY = 1.0  # seconds before replacing a child that died before opening the store (no busy loop)
 STOP_GRACE = 2.0  # seconds closing children get to finish their job before they are killed
@@ -263,14 +264,18 @@ def keep(store_path: Path, size: int) -> QueryPool:
 
 def kept(store_path: Path) -> QueryPool | None:
     """The pool on `store_path` this process keeps, if any."""
-    pool = _POOLS.get(Path(store_path).resolve())
-    return pool if pool is not None and pool._owner == os.getpid() else None
+    return _lookup(store_path, own=True)
 
 
 def inherited(store_path: Path) -> QueryPool | None:
     """The pool on `store_path` the process this one was forked from keeps, if any."""
+    return _lookup(store_path, own=False)
+
+
+def _lookup(store_path: Path, own: bool) -> QueryPool | None:
+    """The pool on `store_path` in this process's table, if this process keeps it (`own`) or else inherited it."""
     pool = _POOLS.get(Path(store_path).resolve())
-    return pool if pool is not None and pool._owner != os.getpid() else None
+    return pool if pool is not None and (pool._owner == os.getpid()) == own else None
 
 
 def _forget_in_child() -> None:

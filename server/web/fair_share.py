@@ -2,8 +2,8 @@
 
 A route that runs a user's query on the engine calls `admit()` first: the query takes a slot of its client
 (refused with 429 and `Retry-After` past the client's limits, server/core/fairness.py) until its answer is
-made, or, for a streamed answer, sent to its end (`call_on_close`). Answers from the result cache never
-reach a view: they cost nothing and count for nothing.
+made, or, for a streamed answer, until its last chunk has been handed to the server (`_HeldUntilSent`).
+Answers from the result cache never reach a view: they cost nothing and count for nothing.
 
 The client is the peer address, or, with `Settings.trusted_proxies = N`, the address N proxies in front wrote
 in `X-Forwarded-For` (werkzeug's `ProxyFix`, put around the whole app so that the access log shows it too);
@@ -15,6 +15,8 @@ makes its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, Response, after_this_request, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -59,8 +61,50 @@ def take(share: FairShare, req: Request) -> Ticket:
 
 
 def hold_until_sent(response: BaseResponse, share: FairShare, ticket: Ticket) -> None:
-    """Free the slot once the answer is made, or, streamed, once its last chunk is sent."""
+    """Free the slot once the answer is made, or, streamed, once its last chunk is handed to the server."""
     if response.is_streamed:  # the query process works until the last chunk is sent
-        response.call_on_close(lambda: share.release(ticket))
+        response.response = _HeldUntilSent(response.response, lambda: share.release(ticket))
     else:  # the work is done: free the slot now rather than when the server closes the body
         share.release(ticket)
+
+
+class _HeldUntilSent:
+    """A streamed body that frees its slot when its chunks run out, or when it is closed before that.
+
+    Not on close alone: a server closes the body only after it has ended the response (gunicorn writes the
+    last empty chunk, then logs, then closes), so a client could read the end and have its next query, on
+    another connection, refused for a slot not yet freed. When the chunks run out, the server has sent every
+    one before it and has yet to write the end: the slot is free before the client can see the answer end.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], release: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._iterator = iter(chunks)
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._iterator)
+        except (
+            StopIteration
+        ):  # a stream cut short raises otherwise: its slot is freed when the server closes it
+            self._free()
+            raise
+
+    def close(self) -> None:
+        """Close the chunks (a stream not run out stops its query process), then free the slot if still held."""
+        try:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._free()
+
+    def _free(self) -> None:
+        """Free the slot once: a second release would charge the query's time twice."""
+        release, self._release = self._release, None
+        if release is not None:
+            release()
