@@ -86,11 +86,10 @@ class _HeldUntilSent:
         return self
 
     def __next__(self) -> bytes:
+        # A stream cut short raises something else: its slot is freed when the server closes it
         try:
             return next(self._iterator)
-        except (
-            StopIteration
-        ):  # a stream cut short raises otherwise: its slot is freed when the server closes it
+        except StopIteration:
             self._free()
             raise
 
