@@ -15,12 +15,14 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
 
-import snowballstemmer
 from markupsafe import Markup, escape
-from snowballstemmer.basestemmer import BaseStemmer
 
 from server.core.errors import ClientError
+
+if TYPE_CHECKING:
+    from snowballstemmer.basestemmer import BaseStemmer
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
@@ -80,6 +82,10 @@ def fold(word: str) -> str:
 def _french() -> BaseStemmer:
     """This thread's French stemmer."""
     if not hasattr(_STEMMERS, "french"):
+        # Imported at the first search: the package imports the stemmers of its 30 languages (3 MiB in each
+        # server worker), which a worker that is never asked to search does without
+        import snowballstemmer
+
         _STEMMERS.french = snowballstemmer.stemmer("french")
     return _STEMMERS.french
 
