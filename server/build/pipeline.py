@@ -18,9 +18,9 @@ from server.build.dumps import publish_metadata
 from server.build.validate import Report
 from server.build.validate_pool import Document, validate_documents
 from server.core import service_description as sd
+from server.core.build_ids import built_at, new_build_id
 from server.core.config import Settings
 from server.core.errors import BuildError
-from server.core.metadata import built_at
 from server.core.ontology_doc import TERM_USES, uses
 from server.core.rdfio import RDF_EXTENSIONS, DataError, check_syntax, has_triples, rdf_files
 from server.engine import release as rel
@@ -208,7 +208,7 @@ def build(
     require_documents(graphs, data_dirs or [settings.data_dir])
     check_and_validate(settings, graphs, jobs)
     digest = content_hash(graphs)
-    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{digest[:10]}"
+    build_id = new_build_id(datetime.now(UTC), digest)
     releases = settings.build_dir / rel.RELEASES
     releases.mkdir(parents=True, exist_ok=True)
     staging = releases / f".staging-{build_id}"

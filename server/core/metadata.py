@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, VOID, XSD
@@ -223,11 +223,3 @@ def keyword_list(labels: Iterable[str]) -> tuple[str, ...]:
         if text and text.lower() not in seen:
             seen[text.lower()] = text
     return tuple(seen.values())
-
-
-def built_at(build_id: str) -> datetime | None:
-    """When a build was made, read from its id (`20250101T120000123456Z-<hash>`); None for other ids."""
-    try:
-        return datetime.strptime(build_id.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None

@@ -21,6 +21,7 @@ from server.build.dumps import METADATA, dump_stem
 from server.core import errors
 from server.core import metadata as md
 from server.core import rdf as ox
+from server.core.build_ids import built_at
 from server.core.catalog_view import catalog_view, kilobytes
 from server.core.errors import ClientError
 from server.core.iris import IriMap, iri_map
@@ -183,7 +184,7 @@ def dump(name: str) -> Response:
         path,
         mimetype=content_type.split(";")[0],
         etag=etag_for(release.build_id, request.path, "", f"{content_type}|{coding}"),
-        last_modified=md.built_at(release.build_id),
+        last_modified=built_at(release.build_id),
         conditional=True,
         max_age=None,
     )
@@ -257,7 +258,7 @@ def sitemap_parts(urls: list[str]) -> int:
 def sitemap_body(urls: list[str], page: int | None) -> bytes:
     """The sitemap: an index of its parts (`page` None, past 50,000 URLs), else the URLs of part `page`."""
     root_url = _iris().root
-    lastmod = (md.built_at(serving_release().build_id) or datetime.now(UTC)).date().isoformat()
+    lastmod = (built_at(serving_release().build_id) or datetime.now(UTC)).date().isoformat()
     parts = sitemap_parts(urls)
     if page is None and parts > 1:
         root = ET.Element("sitemapindex", xmlns=SITEMAP_NS)

@@ -45,7 +45,7 @@ try:  # Flask-Compress's own choice of coding (private, lru-cached): what the se
 except ImportError:  # pragma: no cover - then no coding is known: keyed on the header, nothing precompressed
     _choose_algorithm = None
 
-from server.core.metadata import built_at
+from server.core.build_ids import built_at
 from server.web.assets import assets_fingerprint
 from server.web.context import settings
 
