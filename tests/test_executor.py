@@ -364,18 +364,26 @@ def test_a_query_child_imports_no_more_than_it_needs(package: str) -> None:
     assert f"'{package}'" not in loaded
 
 
-@pytest.mark.parametrize("package", ["requests", "urllib3", "charset_normalizer", "snowballstemmer"])
+@pytest.mark.parametrize(
+    "package", ["requests", "urllib3", "charset_normalizer", "snowballstemmer", "rdflib", "pyshacl"]
+)
 def test_a_worker_imports_what_its_requests_need_only(build_dir: Path, package: str) -> None:
-    """Only a remote engine needs an HTTP client (10 MiB a worker on the embedded store), only a search the
-    stemmers (3 MiB): a worker answering queries and pages imports neither."""
+    """What a worker imports it holds in memory: only a remote engine needs an HTTP client (10 MiB), only a
+    search the stemmers (3 MiB), only compacted JSON-LD rdflib (5 MiB), only the build pyshacl. A worker
+    answering queries, pages in HTML and Turtle, and the catalogue imports none of them."""
     import subprocess
     import sys
 
+    html = "headers={'Accept': 'text/html'}"
     code = (
         "import sys; from server.web.app import create_app; "
         f"c = create_app({{'build_dir': {str(build_dir)!r}}}).test_client(); "
         "assert c.get('/sparql?query=ASK%7B%7D').status_code == 200; "
-        "assert c.get('/catalog', headers={'Accept': 'text/html'}).status_code == 200; "
+        f"assert c.get('/catalog', {html}).status_code == 200; "
+        "assert c.get('/catalog?format=turtle').status_code == 200; "
+        f"assert c.get('/id/le-quesnoy/avenant-2020-2022/mesure/20', {html}).status_code == 200; "
+        "assert c.get('/id/le-quesnoy/avenant-2020-2022/mesure/20.ttl').status_code == 200; "
+        f"assert c.get('/ontology', {html}).status_code == 200; "
         "print(sorted({m.split('.')[0] for m in sys.modules}))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

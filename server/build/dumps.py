@@ -29,12 +29,12 @@ from server.core.negotiation import JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Fo
 from server.core.rdfio import load_rdflib, rdf_files
 from server.core.sparql_rewrite import values
 from server.core.vocab import OWL_VERSION_INFO
+from server.engine.release import METADATA, dump_stem
 
-if TYPE_CHECKING:  # pyshacl is loaded by the build only, never by the server's workers (they import METADATA)
+if TYPE_CHECKING:  # pyshacl is loaded by the build only
     from server.build.validate import Report
 
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
-METADATA = "metadata"  # the release folder holding catalog.nt, void.nt and shapes.nt
 METADATA_QUADS = "metadata.nq"  # the metadata graph as loaded in the store (catalogue, build id)
 WHOLE_DUMP = "cdv-graph"
 _CHUNK = 1 << 20
@@ -43,14 +43,6 @@ _CHUNK = 1 << 20
 def metadata_graph_iri(settings: Settings) -> str:
     """The named graph of the catalogue and VoID in the published store."""
     return settings.graph_base + "metadata"
-
-
-def dump_stem(graph_iri: str, settings: Settings) -> str:
-    """File stem of a graph's dumps: `le-quesnoy/avenant-2020-2022` → `le-quesnoy_avenant-2020-2022`.
-
-    Slugs never hold `_` (docs/model.md), so the name maps back to one graph.
-    """
-    return graph_iri.removeprefix(settings.graph_base).replace("/", "_")
 
 
 def _sha256(path: Path) -> str:

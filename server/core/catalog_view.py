@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rdflib import URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID
-
 from server.core import rdf as ox
-from server.core.metadata import SPDX
 from server.core.presentation import Index, Object, index, objects
+from server.core.vocab import NAMESPACES
+
+# The catalogue's terms as plain IRIs (no rdflib: a server worker reads the catalogue without it)
+DCAT, DCTERMS, FOAF, RDF, SPDX, VOID = (
+    NAMESPACES[name] for name in ("dcat", "dcterms", "foaf", "rdf", "spdx", "void")
+)
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,17 @@ def kilobytes(size: int) -> str:
 Node = ox.NamedNode | ox.BlankNode
 
 
-def _values(g: Index, node: Node, prop: URIRef) -> list[Object]:
-    return objects(g, node, str(prop))
+def _values(g: Index, node: Node, prop: str) -> list[Object]:
+    return objects(g, node, prop)
 
 
-def _value(g: Index, node: Node | None, prop: URIRef) -> Object | None:
+def _value(g: Index, node: Node | None, prop: str) -> Object | None:
     """The first value, or None."""
     values = _values(g, node, prop) if node is not None else []
     return values[0] if values else None
 
 
-def _node(g: Index, node: Node | None, prop: URIRef) -> Node | None:
+def _node(g: Index, node: Node | None, prop: str) -> Node | None:
     """The first value when it is a resource, or None."""
     value = _value(g, node, prop)
     return value if isinstance(value, ox.NamedNode | ox.BlankNode) else None
@@ -95,7 +97,7 @@ def _lexical(value: Object | None) -> str:
     return value.value if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal) else ""
 
 
-def _text(g: Index, node: Node, prop: URIRef, lang: str = "fr") -> str:
+def _text(g: Index, node: Node, prop: str, lang: str = "fr") -> str:
     """The value in `lang`, else any value, else an empty string."""
     values = _values(g, node, prop)
     for value in values:
@@ -104,7 +106,7 @@ def _text(g: Index, node: Node, prop: URIRef, lang: str = "fr") -> str:
     return _lexical(values[0]) if values else ""
 
 
-def _int(g: Index, node: Node, prop: URIRef) -> int | None:
+def _int(g: Index, node: Node, prop: str) -> int | None:
     """An integer value, or None."""
     value = _value(g, node, prop)
     return int(_lexical(value)) if value is not None else None
@@ -112,39 +114,41 @@ def _int(g: Index, node: Node, prop: URIRef) -> int | None:
 
 def _distribution(g: Index, dist: Node) -> DistributionView:
     """One distribution as the page shows it."""
-    checksum = _node(g, dist, SPDX.checksum)
+    checksum = _node(g, dist, SPDX + "checksum")
     return DistributionView(
-        title=_text(g, dist, DCTERMS.title),
-        url=_lexical(_value(g, dist, DCAT.downloadURL)),
-        media_type=_lexical(_value(g, dist, DCAT.mediaType)).rsplit("media-types/", 1)[-1],
-        byte_size=_int(g, dist, DCAT.byteSize) or 0,
-        sha256=_lexical(_value(g, checksum, SPDX.checksumValue)),
+        title=_text(g, dist, DCTERMS + "title"),
+        url=_lexical(_value(g, dist, DCAT + "downloadURL")),
+        media_type=_lexical(_value(g, dist, DCAT + "mediaType")).rsplit("media-types/", 1)[-1],
+        byte_size=_int(g, dist, DCAT + "byteSize") or 0,
+        sha256=_lexical(_value(g, checksum, SPDX + "checksumValue")),
     )
 
 
 def _period(g: Index, dataset: Node) -> str | None:
     """The temporal coverage as "start - end"."""
-    period = _node(g, dataset, DCTERMS.temporal)
+    period = _node(g, dataset, DCTERMS + "temporal")
     if period is None:
         return None
-    return f"{_lexical(_value(g, period, DCAT.startDate))} - {_lexical(_value(g, period, DCAT.endDate))}"
+    return (
+        f"{_lexical(_value(g, period, DCAT + 'startDate'))} - {_lexical(_value(g, period, DCAT + 'endDate'))}"
+    )
 
 
 def _dataset(g: Index, dataset: Node) -> DatasetView:
     """One dataset as the page shows it."""
     anchor = dataset.value.split("/graph", 1)[-1].strip("/").replace("/", "_") or "cdv-graph"
-    landing = _value(g, dataset, DCAT.landingPage)
+    landing = _value(g, dataset, DCAT + "landingPage")
     distributions = [
-        d for d in _values(g, dataset, DCAT.distribution) if isinstance(d, ox.NamedNode | ox.BlankNode)
+        d for d in _values(g, dataset, DCAT + "distribution") if isinstance(d, ox.NamedNode | ox.BlankNode)
     ]
     return DatasetView(
         iri=dataset.value,
         anchor="dataset-" + anchor,
-        title=_text(g, dataset, DCTERMS.title),
-        description=_text(g, dataset, DCTERMS.description),
-        triples=_int(g, dataset, VOID.triples),
-        entities=_int(g, dataset, VOID.entities),
-        keywords=sorted(_lexical(k) for k in _values(g, dataset, DCAT.keyword)),
+        title=_text(g, dataset, DCTERMS + "title"),
+        description=_text(g, dataset, DCTERMS + "description"),
+        triples=_int(g, dataset, VOID + "triples"),
+        entities=_int(g, dataset, VOID + "entities"),
+        keywords=sorted(_lexical(k) for k in _values(g, dataset, DCAT + "keyword")),
         period=_period(g, dataset),
         landing_page=_lexical(landing) if landing is not None else None,
         distributions=sorted(
@@ -154,7 +158,7 @@ def _dataset(g: Index, dataset: Node) -> DatasetView:
     )
 
 
-def _link(g: Index, node: Node | None, label: URIRef, home: URIRef | None) -> Link | None:
+def _link(g: Index, node: Node | None, label: str, home: str | None) -> Link | None:
     """A resource of the catalogue with its French name; its page is its homepage, else its IRI."""
     if node is None:
         return None
@@ -171,18 +175,18 @@ def catalog_view(path: str, build_id: str) -> CatalogView:
     (490,000 triples) takes seconds instead of 33 s.
     """
     g = index(ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES))
-    catalog_type = ox.NamedNode(str(DCAT.Catalog))
-    catalog = next(s for s, props in g.items() if catalog_type in props.get(str(RDF.type), []))
-    datasets = [_dataset(g, d) for d in _values(g, catalog, DCAT.dataset) if isinstance(d, ox.NamedNode)]
+    catalog_type = ox.NamedNode(DCAT + "Catalog")
+    catalog = next(s for s, props in g.items() if catalog_type in props.get(RDF + "type", []))
+    datasets = [_dataset(g, d) for d in _values(g, catalog, DCAT + "dataset") if isinstance(d, ox.NamedNode)]
     # documents first (by title), then the ontology, then the whole graph
     datasets.sort(key=lambda d: (d.iri.endswith("/graph"), d.iri.endswith("/graph/ontology"), d.title))
-    endpoint = _value(g, _node(g, catalog, DCAT.service), DCAT.endpointURL)
+    endpoint = _value(g, _node(g, catalog, DCAT + "service"), DCAT + "endpointURL")
     return CatalogView(
-        licence=_link(g, _node(g, catalog, DCTERMS.license), DCTERMS.title, None),
-        publisher=_link(g, _node(g, catalog, DCTERMS.publisher), FOAF.name, FOAF.homepage),
-        title=_text(g, catalog, DCTERMS.title),
-        description=_text(g, catalog, DCTERMS.description),
-        modified=_lexical(_value(g, catalog, DCTERMS.modified))[:10],
+        licence=_link(g, _node(g, catalog, DCTERMS + "license"), DCTERMS + "title", None),
+        publisher=_link(g, _node(g, catalog, DCTERMS + "publisher"), FOAF + "name", FOAF + "homepage"),
+        title=_text(g, catalog, DCTERMS + "title"),
+        description=_text(g, catalog, DCTERMS + "description"),
+        modified=_lexical(_value(g, catalog, DCTERMS + "modified"))[:10],
         datasets=datasets,
         endpoint=_lexical(endpoint) if endpoint is not None else None,
     )

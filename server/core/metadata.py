@@ -22,7 +22,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, VOID, XSD
 
 from server.core.negotiation import Format
-from server.core.vocab import prefixes
+from server.core.vocab import CATALOGUE, prefixes
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -33,22 +33,7 @@ IANA = "https://www.iana.org/assignments/media-types/"
 
 # data.gouv.fr recognises Etalab 2.0 ("lov2") by this exact URL in its licence list.
 LICENCE = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")
-PREFIXES = prefixes(
-    "adms",
-    "dcat",
-    "dcatap",
-    "dct",
-    "foaf",
-    "owl",
-    "prov",
-    "rdfs",
-    "sd",
-    "skos",
-    "spdx",
-    "vcard",
-    "void",
-    "xsd",
-)
+PREFIXES = prefixes(*CATALOGUE)
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import rdflib
+from typing import TYPE_CHECKING
 
 from server.core import rdf as ox
+
+if TYPE_CHECKING:  # a server worker lists files (engine/store.py) but never parses them into rdflib
+    import rdflib
 
 RDF_EXTENSIONS = {
     ".ttl": "turtle",
@@ -73,6 +75,8 @@ def has_triples(path: Path) -> bool:
 
 def load_rdflib(paths: Iterable[Path], graph: rdflib.Graph | None = None) -> rdflib.Graph:
     """Parse the files into one rdflib graph, syntax-checked first."""
+    import rdflib  # the build's and the extractor's; not a server worker's (5 MiB each)
+
     graph = rdflib.Graph() if graph is None else graph
     for path in paths:
         check_syntax(path)

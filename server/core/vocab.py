@@ -41,6 +41,24 @@ NAMESPACES = MappingProxyType(
 
 OWL_VERSION_INFO = NAMESPACES["owl"] + "versionInfo"  # the build id, on the metadata graph's IRI
 
+# The vocabularies of the catalogue and VoID (server/core/metadata.py, dcat.py), as written and as served.
+CATALOGUE = (
+    "adms",
+    "dcat",
+    "dcatap",
+    "dct",
+    "foaf",
+    "owl",
+    "prov",
+    "rdfs",
+    "sd",
+    "skos",
+    "spdx",
+    "vcard",
+    "void",
+    "xsd",
+)
+
 # The vocabularies the graph of a document uses (data/, the extractor, synthetic documents), `cdv` aside.
 DATA = (
     "cpov",

@@ -8,15 +8,27 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.core.config import Settings
 
 CURRENT = "current"
 RELEASES = "releases"
 MANIFEST = "manifest.json"
 STORE = "store"
 DUMPS = "dumps"
+METADATA = "metadata"  # the release folder holding catalog.nt, void.nt and shapes.nt
 SOURCES = "sources"  # the source texts the documents cite (cdv:fichier), carried by the build
 CACHES = "cache"  # <build_dir>/cache/<build-id>/: the result cache of each build (server/web/result_cache.py)
+
+
+def dump_stem(graph_iri: str, settings: Settings) -> str:
+    """File stem of a graph's dumps: `le-quesnoy/avenant-2020-2022` → `le-quesnoy_avenant-2020-2022`.
+
+    Slugs never hold `_` (docs/model.md), so the name maps back to one graph.
+    """
+    return graph_iri.removeprefix(settings.graph_base).replace("/", "_")
 
 
 class NoRelease(RuntimeError):

@@ -14,18 +14,17 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
-from rdflib.namespace import DCAT
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from server.build.dumps import METADATA, dump_stem
 from server.core import errors
-from server.core import metadata as md
 from server.core import rdf as ox
 from server.core.build_ids import built_at
 from server.core.catalog_view import catalog_view, kilobytes
 from server.core.errors import ClientError
 from server.core.iris import IriMap, iri_map
 from server.core.negotiation import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TURTLE, Format, negotiate
+from server.core.vocab import CATALOGUE, NAMESPACES, prefixes
+from server.engine.release import METADATA, dump_stem
 from server.web.context import engine, serving_release, settings
 from server.web.http_cache import etag_for
 from server.web.served import answer, served_key, served_resources, sitemap_key, written_path
@@ -39,18 +38,19 @@ CATALOG_OFFERED: tuple[Format, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES)
 DUMP_FORMATS = {f.name: f for f in (TURTLE, NTRIPLES, JSONLD, RDFXML, NQUADS)}
 # The links a client follows: mapped to this server (their subjects keep their public IRIs).
 ACCESS_LINKS = frozenset(
-    str(p)
-    for p in (
-        DCAT.downloadURL,
-        DCAT.accessURL,
-        DCAT.endpointURL,
-        DCAT.endpointDescription,
-        DCAT.landingPage,
-        md.FOAF.homepage,
-        md.VOID.dataDump,
-        md.VOID.sparqlEndpoint,
+    NAMESPACES[prefix] + name
+    for prefix, name in (
+        ("dcat", "downloadURL"),
+        ("dcat", "accessURL"),
+        ("dcat", "endpointURL"),
+        ("dcat", "endpointDescription"),
+        ("dcat", "landingPage"),
+        ("foaf", "homepage"),
+        ("void", "dataDump"),
+        ("void", "sparqlEndpoint"),
     )
 )
+PREFIXES = prefixes(*CATALOGUE)  # those the build writes the catalogue with (server/core/metadata.py)
 ACCESS_PREDICATES = frozenset(ox.NamedNode(p) for p in ACCESS_LINKS)
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org protocol)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -77,7 +77,7 @@ def _serialised(path: str, root: str, base_iri: str, fmt_name: str) -> bytes:
     return ox.serialize(
         _mapped(triples, IriMap(base_iri, root)),
         format=ox.RdfFormat.from_media_type(DUMP_FORMATS[fmt_name].media_type),
-        prefixes=md.PREFIXES,
+        prefixes=PREFIXES,
     )
 
 

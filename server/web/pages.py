@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import rdflib
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from werkzeug.security import safe_join
@@ -123,6 +122,8 @@ def serialize(triples: Iterable[ox.Triple], fmt: Format) -> bytes:
     names = used_prefixes(triples, prefixes(_cdv()))
     if fmt.name in OX_FORMATS:
         return ox.serialize(triples, format=OX_FORMATS[fmt.name], prefixes=names)
+    import rdflib  # imported by the first JSON-LD answer only: HTML and the other formats do without it (5 MiB)
+
     graph = rdflib.Graph()
     graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph.serialize(format="json-ld", context=names, auto_compact=True).encode("utf-8")

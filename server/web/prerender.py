@@ -14,10 +14,9 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from server.build.dumps import METADATA
 from server.core.config import Settings
 from server.core.negotiation import HTML
-from server.engine.release import STORE
+from server.engine.release import METADATA, STORE
 from server.web import catalog
 from server.web.app import create_app
 from server.web.context import engine
