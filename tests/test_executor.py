@@ -368,7 +368,7 @@ def test_a_query_child_imports_no_more_than_it_needs(package: str) -> None:
     "package", ["requests", "urllib3", "charset_normalizer", "snowballstemmer", "rdflib", "pyshacl"]
 )
 def test_a_worker_imports_what_its_requests_need_only(build_dir: Path, package: str) -> None:
-    """What a worker imports it holds in memory: only a remote engine needs an HTTP client (10 MiB), only a
+    """What a worker imports it holds in memory: only a remote engine needs an HTTP client (6 MiB), only a
     search the stemmers (3 MiB), only compacted JSON-LD rdflib (5 MiB), only the build pyshacl. A worker
     answering queries, pages in HTML and Turtle, and the catalogue imports none of them."""
     import subprocess

@@ -132,7 +132,7 @@ def _new_executor(store: Backend, settings: Settings) -> Executor:
     from server.engine.query_pool import inherited
     from server.engine.store import EmbeddedStore
 
-    if not isinstance(store, EmbeddedStore):  # remote: only its engine imports requests (10 MiB a worker)
+    if not isinstance(store, EmbeddedStore):  # remote: only its engine imports requests (6 MiB a worker)
         from server.engine.remote import RemoteStore
         from server.engine.remote_executor import RemoteExecutor
 
