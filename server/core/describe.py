@@ -205,7 +205,7 @@ WHERE {{
 
 
 @lru_cache(maxsize=64)
-def _incoming_query(cdv: str, limit: int, offset: int) -> str:
+def _incoming_query(cdv: str, graph_base: str, limit: int, offset: int) -> str:
     # limit and offset are integers computed by the server, not user text. Incoming links are sorted by
     # property, then class, then reading order, so a page of them reads like the document. The resource's
     # own fragments (`…#L1-L3`) are not listed: the outgoing description already holds them whole.
@@ -214,8 +214,13 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
     # union default graph returned its types and labels once per document (66,000 rows for a source page at
     # 1,000 documents). The page is chosen on the sort keys alone; only its links get their text, parent,
     # mentions and labels.
-    # The ontology and its terms are named from every graph: the metadata graph types the ontology too.
+    # The ontology and its terms are named in the ontology's graph, and the metadata graph types and titles
+    # the ontology too: both graphs by name. Asked of the union default graph, pyoxigraph read that branch
+    # for every document's labels and types (a source page's query: 13 ms at 100 documents, 86 ms at 1,000;
+    # 14 ms now at both, the same answers for each of the 27,772 resources of the N = 1 and 100 builds).
     ontology = ox.Literal(cdv.rstrip("#/"))
+    ontology_graph, metadata_graph = (ox.NamedNode(graph_base + name) for name in ("ontology", "metadata"))
+    labels = _in("lp", link_properties(cdv))
 
     def not_fragment(var: str) -> str:
         return f'FILTER(!STRSTARTS(STR(?{var}), CONCAT(STR(?r), "#")))'
@@ -235,8 +240,9 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
       {{ GRAPH ?g {{ ?s cdv:texte ?text }} }}
       UNION {{ GRAPH ?g {{ ?s cdv:parent ?parent }} }}
       UNION {{ GRAPH ?g {{ ?s cdv:mentionne ?mention }} }}
-      UNION {{ GRAPH ?g {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} }} }}
-      UNION {{ ?s ?lp ?lo . {_in("lp", link_properties(cdv))} FILTER(STRSTARTS(STR(?s), {ontology})) }}
+      UNION {{ GRAPH ?g {{ ?s ?lp ?lo . {labels} }} }}
+      UNION {{ GRAPH {ontology_graph} {{ ?s ?lp ?lo . {labels} }} }}
+      UNION {{ GRAPH {metadata_graph} {{ ?s ?lp ?lo . {labels} FILTER(STRSTARTS(STR(?s), {ontology})) }} }}
     }}
   }}
 }} ORDER BY ?p ?type ?order ?s""",
@@ -244,7 +250,14 @@ def _incoming_query(cdv: str, limit: int, offset: int) -> str:
 
 
 def describe(
-    store: Backend, iri: str, *, cdv: str, id_base: str, page: int = 1, page_size: int = 100
+    store: Backend,
+    iri: str,
+    *,
+    cdv: str,
+    id_base: str,
+    graph_base: str,
+    page: int = 1,
+    page_size: int = 100,
 ) -> Description:
     """Two queries: the outgoing description, then one page of incoming triples with their total."""
     node = ox.NamedNode(iri)
@@ -254,7 +267,8 @@ def describe(
     texts: dict[str, str] = {}
     parents: dict[str, str] = {}
     mentioned: dict[str, set[str]] = {}
-    rows = store.query(_incoming_query(cdv, page_size, (page - 1) * page_size), substitutions={"r": node})
+    incoming_query = _incoming_query(cdv, graph_base, page_size, (page - 1) * page_size)
+    rows = store.query(incoming_query, substitutions={"r": node})
     for row in rows:
         total = int(row["total"].value)
         subject, predicate = row["s"], row["p"]

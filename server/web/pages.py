@@ -249,7 +249,10 @@ def resource(path: str) -> Response:
         return not_found(f"aucune ressource n’a l’IRI {iri!r}", fmt)
     page = _page_number()
     size = page_size(fmt)
-    desc = describe(engine(), iri, cdv=_cdv(), id_base=settings().id_base, page=page, page_size=size)
+    cfg = settings()
+    desc = describe(
+        engine(), iri, cdv=_cdv(), id_base=cfg.id_base, graph_base=cfg.graph_base, page=page, page_size=size
+    )
     if not desc.exists:
         return not_found(f"le graphe ne contient pas de ressource <{iri}>", fmt)
     if page > desc.pages:
