@@ -215,11 +215,11 @@ def _incoming_query(cdv: str, graph_base: str, limit: int, offset: int) -> str:
     # 1,000 documents). The page is chosen on the sort keys alone; only its links get their text, parent,
     # mentions and labels.
     # The ontology and its terms are named in the ontology's graph, and the metadata graph types and titles
-    # the ontology too: both graphs by name. Asked of the union default graph, pyoxigraph read that branch
-    # for every document's labels and types (a source page's query: 13 ms at 100 documents, 86 ms at 1,000;
-    # 14 ms now at both, the same answers for each of the 27,772 resources of the N = 1 and 100 builds).
+    # the ontology too: those two graphs, by name. Asked of the union default graph, pyoxigraph read that
+    # branch for every document's labels and types (a source page's query: 20 ms at 100 documents, 86 ms at
+    # 1,000; now 12 and 15 ms, the same answers for each of the 27,772 resources of the N = 1 and 100 builds).
     ontology = ox.Literal(cdv.rstrip("#/"))
-    ontology_graph, metadata_graph = (ox.NamedNode(graph_base + name) for name in ("ontology", "metadata"))
+    graphs = " ".join(str(ox.NamedNode(graph_base + name)) for name in ("ontology", "metadata"))
     labels = _in("lp", link_properties(cdv))
 
     def not_fragment(var: str) -> str:
@@ -241,8 +241,7 @@ def _incoming_query(cdv: str, graph_base: str, limit: int, offset: int) -> str:
       UNION {{ GRAPH ?g {{ ?s cdv:parent ?parent }} }}
       UNION {{ GRAPH ?g {{ ?s cdv:mentionne ?mention }} }}
       UNION {{ GRAPH ?g {{ ?s ?lp ?lo . {labels} }} }}
-      UNION {{ GRAPH {ontology_graph} {{ ?s ?lp ?lo . {labels} }} }}
-      UNION {{ GRAPH {metadata_graph} {{ ?s ?lp ?lo . {labels} FILTER(STRSTARTS(STR(?s), {ontology})) }} }}
+      UNION {{ GRAPH ?og {{ ?s ?lp ?lo . {labels} }} VALUES ?og {{ {graphs} }} FILTER(STRSTARTS(STR(?s), {ontology})) }}
     }}
   }}
 }} ORDER BY ?p ?type ?order ?s""",
