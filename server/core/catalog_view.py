@@ -77,13 +77,9 @@ def kilobytes(size: int) -> str:
 Node = ox.NamedNode | ox.BlankNode
 
 
-def _values(g: Index, node: Node, prop: str) -> list[Object]:
-    return objects(g, node, prop)
-
-
 def _value(g: Index, node: Node | None, prop: str) -> Object | None:
     """The first value, or None."""
-    values = _values(g, node, prop) if node is not None else []
+    values = objects(g, node, prop) if node is not None else []
     return values[0] if values else None
 
 
@@ -99,7 +95,7 @@ def _lexical(value: Object | None) -> str:
 
 def _text(g: Index, node: Node, prop: str, lang: str = "fr") -> str:
     """The value in `lang`, else any value, else an empty string."""
-    values = _values(g, node, prop)
+    values = objects(g, node, prop)
     for value in values:
         if isinstance(value, ox.Literal) and value.language == lang:
             return value.value
@@ -139,7 +135,7 @@ def _dataset(g: Index, dataset: Node) -> DatasetView:
     anchor = dataset.value.split("/graph", 1)[-1].strip("/").replace("/", "_") or "cdv-graph"
     landing = _value(g, dataset, DCAT + "landingPage")
     distributions = [
-        d for d in _values(g, dataset, DCAT + "distribution") if isinstance(d, ox.NamedNode | ox.BlankNode)
+        d for d in objects(g, dataset, DCAT + "distribution") if isinstance(d, ox.NamedNode | ox.BlankNode)
     ]
     return DatasetView(
         iri=dataset.value,
@@ -148,7 +144,7 @@ def _dataset(g: Index, dataset: Node) -> DatasetView:
         description=_text(g, dataset, DCTERMS + "description"),
         triples=_int(g, dataset, VOID + "triples"),
         entities=_int(g, dataset, VOID + "entities"),
-        keywords=sorted(_lexical(k) for k in _values(g, dataset, DCAT + "keyword")),
+        keywords=sorted(_lexical(k) for k in objects(g, dataset, DCAT + "keyword")),
         period=_period(g, dataset),
         landing_page=_lexical(landing) if landing is not None else None,
         distributions=sorted(
@@ -177,7 +173,7 @@ def catalog_view(path: str, build_id: str) -> CatalogView:
     g = index(ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES))
     catalog_type = ox.NamedNode(DCAT + "Catalog")
     catalog = next(s for s, props in g.items() if catalog_type in props.get(RDF + "type", []))
-    datasets = [_dataset(g, d) for d in _values(g, catalog, DCAT + "dataset") if isinstance(d, ox.NamedNode)]
+    datasets = [_dataset(g, d) for d in objects(g, catalog, DCAT + "dataset") if isinstance(d, ox.NamedNode)]
     # documents first (by title), then the ontology, then the whole graph
     datasets.sort(key=lambda d: (d.iri.endswith("/graph"), d.iri.endswith("/graph/ontology"), d.title))
     endpoint = _value(g, _node(g, catalog, DCAT + "service"), DCAT + "endpointURL")
