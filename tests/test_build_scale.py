@@ -24,7 +24,9 @@ from server.build.validate import validate_files
 from server.build.validate_pool import Document, documents_of, validate_documents
 from server.cli.main import main
 from server.core.config import PROJECT_ROOT, load_settings
+from server.core.describe import VALUES_SHOWN, Description, context, describe, within
 from server.engine.release import Release, current_release
+from server.engine.shared_descriptions import shared_descriptions_of, shared_resources
 from server.engine.store import EmbeddedStore
 from server.web.app import create_app
 from server.web.context import engine
@@ -33,6 +35,7 @@ from server.web.prerender import write_served_files
 SHAPES, ONTOLOGY = PROJECT_ROOT / "shapes", PROJECT_ROOT / "ontology"
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "shapes").glob("*.ttl"))
 ID, GRAPH = "https://w3id.org/cdv/id/", "https://w3id.org/cdv/graph/"
+CDV = "https://w3id.org/cdv/ontology#"
 PARTNER = f"{ID}organisation/caisse-fictive-d-allocations-familiales"
 CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -220,8 +223,9 @@ def app_for(release: Release) -> Flask:
 PAGES = [
     ("/id/le-quesnoy/avenant-2020-2022/mesure/12", CHROME),
     ("/id/le-quesnoy/avenant-2020-2022/mesure/12", "text/turtle"),
-    ("/id/organisation/caisse-fictive-d-allocations-familiales", CHROME),
-    ("/id/organisation/caisse-fictive-d-allocations-familiales", "text/turtle"),
+    # a concept every document names: its page is the build's (one query, the labels), at 3 as at 31
+    ("/id/concept/pilier/cohesion-sociale", CHROME),
+    ("/id/concept/pilier/cohesion-sociale", "text/turtle"),
     ("/", CHROME),
     ("/sparql", "text/turtle"),  # the service description: its figures come from the build's manifest
     ("/ontology", CHROME),  # its use counts too
@@ -278,8 +282,7 @@ def test_shared_organisation_page_shows_each_value_once(builds: dict[int, Releas
 
 # ---------------------------------------------------------------------------------------------------------
 # Store work at scale: every route family asks the store for as many queries and rows at 31 documents as at 3
-# (a partner named by every document is not among them: its data grows with them, a passage quoting it and
-# links to it in each document; its queries stay 4, above)
+# (a concept every document names too: the build computed its page, below)
 
 
 SOURCE = "/id/le-quesnoy/avenant-2020-2022/source"
@@ -293,6 +296,7 @@ ROUTES = [
     (SOURCE, "text/turtle"),
     (SYNTH_SOURCE, CHROME),
     (SYNTH_SOURCE, "text/turtle"),
+    ("/id/concept/pilier/cohesion-sociale", CHROME),
     ("/catalog", CHROME),
     ("/catalog", "text/turtle"),
     ("/catalog", "application/ld+json"),
@@ -353,3 +357,62 @@ def test_store_work_is_the_same_at_3_and_31_documents(
 ) -> None:
     small, large = work_of(builds[2], path, accept), work_of(builds[30], path, accept)
     assert large == small
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resources named in several documents: the build computes their pages (server/engine/shared_descriptions.py)
+
+
+def links_and_values(desc: Description) -> tuple:
+    """What a page shows of a description: its links in page order, the set of its incoming triples (a
+    link's labels come in the engine's order), and everything else as is."""
+    links = [t for t in desc.incoming if t.object == desc.iri]
+    rest = (desc.outgoing, desc.incoming_total, desc.page, desc.page_size, desc.texts, desc.parents)
+    return links, set(desc.incoming), rest, dict(desc.mentions), dict(desc.omitted)
+
+
+# (page size, values shown, page): HTML and RDF page sizes, a small size to span many pages, past the end
+PAGINGS = [
+    (100, VALUES_SHOWN, 1),
+    (1000, None, 1),
+    (3, VALUES_SHOWN, 2),
+    (3, None, 7),
+    (3, VALUES_SHOWN, 10**6),
+]
+
+
+@pytest.mark.timeout(1800)
+def test_the_pages_computed_by_the_build_are_those_the_queries_give(builds: dict[int, Release]) -> None:
+    release = builds[30]
+    store = EmbeddedStore(ox.Store.read_only(str(release.store_path)), release.build_id, release.store_path)
+    shared = shared_resources(store, ID, [GRAPH + "ontology", GRAPH + "metadata"])
+    assert {PARTNER, f"{ID}concept/pilier/cohesion-sociale"} <= set(shared)
+    assert f"{ID}le-quesnoy/avenant-2020-2022/mesure/12" not in shared  # one document's resource
+    precomputed = shared_descriptions_of(store)
+    assert precomputed is not None
+    names = {"cdv": CDV, "id_base": ID, "graph_base": GRAPH}
+    for iri in shared:
+        for size, values, page in PAGINGS:
+            asked = describe(store, iri, **names, page=page, page_size=size, values_shown=values)
+            kept = describe(
+                store, iri, **names, page=page, page_size=size, values_shown=values, precomputed=precomputed
+            )
+            assert links_and_values(kept) == links_and_values(asked), (iri, size, values, page)
+        html = describe(store, iri, **names, values_shown=VALUES_SHOWN)
+        assert context(store, iri, cdv=CDV, file_property=CDV + "fichier", precomputed=precomputed) == within(
+            context(store, iri, cdv=CDV, file_property=CDV + "fichier"), html
+        ), iri
+    assert precomputed.incoming(f"{ID}le-quesnoy/avenant-2020-2022/mesure/12", 0, 100) is None
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("accept", [CHROME, "text/turtle"], ids=["html", "turtle"])
+def test_a_shared_resource_page_asks_the_store_for_its_labels_or_its_own_triples_only(
+    builds: dict[int, Release], accept: str
+) -> None:
+    """The HTML page of a partner named in most of 30 documents asks one query (the labels of what it
+    shows); its RDF variants one (its own triples, which are what they answer). In 3 documents only one
+    names it: its page asks the four queries of any resource."""
+    page = "/" + PARTNER.removeprefix(ID.removesuffix("id/"))
+    assert work_of(builds[30], page, accept).queries == 1
+    assert work_of(builds[2], page, accept).queries == 4 if accept == CHROME else 2

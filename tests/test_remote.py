@@ -141,10 +141,10 @@ def call_sites(settings: Settings, store: ox.Store) -> Iterator[tuple[str, str, 
     id_base = settings.id_base
     for iri in (MESURE, CAF):
         r = {"r": ox.NamedNode(iri)}
-        yield f"outgoing {iri}", describe._outgoing_query(CDV, id_base), r
-        yield f"incoming {iri}", describe._incoming_query(CDV, settings.graph_base, 100, 0), r
-        yield f"incoming page 2 {iri}", describe._incoming_query(CDV, settings.graph_base, 3, 3), r
-        yield f"context {iri}", describe._context_query(CDV, "http://purl.org/dc/terms/source"), r
+        yield f"outgoing {iri}", describe.outgoing_query(CDV, id_base), r
+        yield f"incoming {iri}", describe.incoming_query(CDV, settings.graph_base, 100, 0), r
+        yield f"incoming page 2 {iri}", describe.incoming_query(CDV, settings.graph_base, 3, 3), r
+        yield f"context {iri}", describe.context_query(CDV, "http://purl.org/dc/terms/source"), r
     documents = [
         row["doc"] for row in store.query(outline._documents_query(CDV), use_default_graph_as_union=True)
     ]

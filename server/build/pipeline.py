@@ -26,6 +26,8 @@ from server.core.rdfio import RDF_EXTENSIONS, DataError, check_syntax, has_tripl
 from server.engine import release as rel
 from server.engine.search_index import FILENAME as SEARCH_INDEX
 from server.engine.search_index import build_index_from_store
+from server.engine.shared_descriptions import FILENAME as SHARED_DESCRIPTIONS
+from server.engine.shared_descriptions import write_shared_descriptions
 from server.engine.store import EmbeddedStore
 
 SKIPPED_DATA_FOLDERS = {"sources"}
@@ -192,6 +194,20 @@ def check_across_documents(path: Path, graphs: Sequence[GraphSource]) -> None:
         )
 
 
+def write_shared(store_path: Path, path: Path, settings: Settings, build_id: str) -> int:
+    """The pages of the resources named in several documents, computed once (server/engine/shared_descriptions.py)."""
+    store = EmbeddedStore(ox.Store.read_only(str(store_path)), build_id, store_path)
+    return write_shared_descriptions(
+        store,
+        path,
+        cdv=settings.ontology_iri + "#",
+        id_base=settings.id_base,
+        graph_base=settings.graph_base,
+        skip_graphs=[settings.graph_base + "ontology", settings.graph_base + "metadata"],
+        build_id=build_id,
+    )
+
+
 def build(
     settings: Settings,
     data_dirs: Sequence[Path] | None = None,
@@ -230,6 +246,7 @@ def build(
             build_id,
             settings.ontology_iri + "#",
         )
+        write_shared(staging / rel.STORE, staging / SHARED_DESCRIPTIONS, settings, build_id)
         manifest = {
             "build_id": build_id,
             "content_hash": digest,

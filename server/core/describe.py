@@ -3,6 +3,11 @@
 A page costs at most four queries: the outgoing description (with the labels and types of what it links
 to), one page of incoming links (with their count), the labels of the properties and classes it uses, and
 the document context (breadcrumb, previous/next, source file). Each is one SPARQL query, never one per link.
+
+A resource named in several documents (a partner, a concept, a territory) has links, passages and sources
+in each: those queries grow with the number of documents. The build computes them once for such resources
+(server/engine/shared_descriptions.py) and `describe` and `context` take that answer when given one
+(`Precomputed`), so its page costs the same whatever the number of documents.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from types import MappingProxyType
+from typing import Protocol
 
 from server.core import rdf as ox
 from server.core.backend import Backend
@@ -35,6 +41,8 @@ RDF_TYPE = RDF + "type"
 
 # Prefixes of the serialisations and of the compact names shown in pages; `cdv` is added from the settings.
 PREFIXES = prefixes(*DATA, "sd", "void")
+
+VALUES_SHOWN = 50  # values of each of the resource's own properties an HTML page shows (the RDF has them all)
 
 # What names a resource, best first: used for linked resources' labels and for page titles.
 LABEL_PROPERTIES: tuple[str, ...] = (
@@ -183,7 +191,7 @@ def _reach(triples: Iterable[ox.Triple], start: set[object], steps: int = 3) -> 
 
 
 @lru_cache(maxsize=64)
-def _outgoing_query(cdv: str, id_base: str) -> str:
+def outgoing_query(cdv: str, id_base: str) -> str:
     # Blank nodes and our own hash IRIs (passages `…/source#L1-L3`) have no page of their own: their
     # triples, and those of the blank nodes they hold (a passage's selector), are part of the description
     # of the resource that points at them, or of the document they are a fragment of. Each branch starts
@@ -205,7 +213,7 @@ WHERE {{
 
 
 @lru_cache(maxsize=64)
-def _incoming_query(cdv: str, graph_base: str, limit: int, offset: int) -> str:
+def incoming_query(cdv: str, graph_base: str, limit: int, offset: int) -> str:
     # limit and offset are integers computed by the server, not user text. Incoming links are sorted by
     # property, then class, then reading order, so a page of them reads like the document. The resource's
     # own fragments (`…#L1-L3`) are not listed: the outgoing description already holds them whole.
@@ -248,6 +256,31 @@ def _incoming_query(cdv: str, graph_base: str, limit: int, offset: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One page of a resource's incoming links: their triples (each link, then its subject's labels and
+    types), their total, and what the links' subjects say for an HTML page (text, parent, mentions)."""
+
+    triples: tuple[ox.Triple, ...] = ()
+    total: int = 0
+    texts: Mapping[str, str] = field(default_factory=dict)
+    parents: Mapping[str, str] = field(default_factory=dict)
+    mentions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class Precomputed(Protocol):
+    """What the build computed ahead for the resources named in several documents (None: not one of them)."""
+
+    def incoming(self, iri: str, offset: int, limit: int) -> Incoming | None:
+        """The incoming links from `offset`, at most `limit`, as the incoming query gives them."""
+
+    def shown(self, iri: str) -> tuple[tuple[ox.Triple, ...], Mapping[str, int]] | None:
+        """What an HTML page shows of the outgoing description (`shown`), and the values it leaves out."""
+
+    def context(self, iri: str) -> Context | None:
+        """The context `context` would answer, within what the HTML page shows (`within`)."""
+
+
 def describe(
     store: Backend,
     iri: str,
@@ -257,17 +290,55 @@ def describe(
     graph_base: str,
     page: int = 1,
     page_size: int = 100,
+    values_shown: int | None = None,
+    precomputed: Precomputed | None = None,
 ) -> Description:
-    """Two queries: the outgoing description, then one page of incoming triples with their total."""
+    """Two queries: the outgoing description, then one page of incoming triples with their total. With
+    `values_shown`, what an HTML page shows of it (`shown`). A resource `precomputed` holds asks for its
+    outgoing description only, for an RDF variant: it is as large as the answer, whatever is done."""
     node = ox.NamedNode(iri)
-    outgoing = tuple(dict.fromkeys(store.query(_outgoing_query(cdv, id_base), substitutions={"r": node})))
+    offset = (page - 1) * page_size
+    links = precomputed.incoming(iri, offset, page_size) if precomputed is not None else None
+    if links is None:
+        query = incoming_query(cdv, graph_base, page_size, offset)
+        links = incoming_of(node, store.query(query, substitutions={"r": node}))  # type: ignore[arg-type]
+    kept = precomputed.shown(iri) if precomputed is not None and values_shown is not None else None
+    if kept is not None:
+        return _description(node, kept[0], links, page, page_size, MappingProxyType(dict(kept[1])))
+    outgoing = store.query(outgoing_query(cdv, id_base), substitutions={"r": node})
+    desc = _description(node, tuple(dict.fromkeys(outgoing)), links, page, page_size)  # type: ignore[call-overload]
+    return desc if values_shown is None else shown(desc, values_shown)
+
+
+def _description(
+    node: ox.NamedNode,
+    outgoing: tuple[ox.Triple, ...],
+    links: Incoming,
+    page: int,
+    page_size: int,
+    omitted: Mapping[str, int] | None = None,
+) -> Description:
+    return Description(
+        node,
+        outgoing,
+        links.triples,
+        links.total,
+        page,
+        page_size,
+        links.texts,
+        links.parents,
+        links.mentions,
+        omitted if omitted is not None else {},
+    )
+
+
+def incoming_of(node: ox.NamedNode, rows: Iterable[ox.QuerySolution]) -> Incoming:
+    """Pure: the incoming links from the incoming query's rows."""
     total = 0
     incoming: dict[ox.Triple, None] = {}
     texts: dict[str, str] = {}
     parents: dict[str, str] = {}
     mentioned: dict[str, set[str]] = {}
-    incoming_query = _incoming_query(cdv, graph_base, page_size, (page - 1) * page_size)
-    rows = store.query(incoming_query, substitutions={"r": node})
     for row in rows:
         total = int(row["total"].value)
         subject, predicate = row["s"], row["p"]
@@ -283,7 +354,7 @@ def describe(
         if row["mention"] is not None:
             mentioned.setdefault(subject.value, set()).add(row["mention"].value)
     mentions = {subject: tuple(sorted(values)) for subject, values in mentioned.items()}
-    return Description(node, outgoing, tuple(incoming), total, page, page_size, texts, parents, mentions)
+    return Incoming(tuple(incoming), total, texts, parents, mentions)
 
 
 @dataclass
@@ -382,7 +453,7 @@ class Context:
 
 
 @lru_cache(maxsize=64)
-def _context_query(cdv: str, file_property: str) -> str:
+def context_query(cdv: str, file_property: str) -> str:
     # Previous and next: the elements of the same document and class whose order is one off. A document
     # is one named graph (the build loads each into its own), so the engine walks from ?r to its graph,
     # then to the elements of its class there (an index lookup; a size that grows with the document,
@@ -408,10 +479,22 @@ def _context_query(cdv: str, file_property: str) -> str:
     )
 
 
-def context(store: Backend, iri: str, *, cdv: str, file_property: str) -> Context:
-    """One query: ancestors along `cdv:parent`, previous/next by `cdv:ordre`, source text files."""
+def context(
+    store: Backend, iri: str, *, cdv: str, file_property: str, precomputed: Precomputed | None = None
+) -> Context:
+    """One query: ancestors along `cdv:parent`, previous/next by `cdv:ordre`, source text files; none for a
+    resource `precomputed` holds."""
+    if precomputed is not None:
+        kept = precomputed.context(iri)
+        if kept is not None:
+            return kept
+    rows = store.query(context_query(cdv, file_property), substitutions={"r": ox.NamedNode(iri)})
+    return context_of(rows)  # type: ignore[arg-type]
+
+
+def context_of(rows: Iterable[ox.QuerySolution]) -> Context:
+    """Pure: the context from the context query's rows."""
     found: dict[tuple[str, str], Neighbour] = {}
-    rows = store.query(_context_query(cdv, file_property), substitutions={"r": ox.NamedNode(iri)})
     for row in rows:
         x = row["x"]
         if not isinstance(x, ox.NamedNode):

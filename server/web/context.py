@@ -13,6 +13,7 @@ from server.core.config import Settings
 from server.core.errors import Unavailable
 from server.engine import Engine, open_engine
 from server.engine.release import MANIFEST, NoRelease, Release, current_release, read_release
+from server.engine.shared_descriptions import SharedDescriptions, shared_descriptions_of
 
 
 def settings() -> Settings:
@@ -45,6 +46,18 @@ def known_terms() -> dict[str, Any]:
     """The label triples of the vocabulary terms the pages of this process have named so far: they change
     only with the build, and a process serves one build (`describe.label_triples` fills it)."""
     return _engine_state(current_app).setdefault("terms", {})
+
+
+def shared_descriptions() -> SharedDescriptions | None:
+    """The pages the build computed for the resources named in several documents (None: pages ask the
+    store), opened once per process and build (a remote engine may be reloaded with another build)."""
+    store = engine()
+    state = current_app.extensions.setdefault("cdv.shared", {})
+    key = (os.getpid(), store.build_id)
+    if key not in state:
+        state.clear()  # an older build's pages are no longer served
+        state[key] = shared_descriptions_of(store)
+    return state[key]
 
 
 def serving_release() -> Release:

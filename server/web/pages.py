@@ -16,13 +16,13 @@ from werkzeug.security import safe_join
 
 from server.core import rdf as ox
 from server.core.describe import (
+    VALUES_SHOWN,
     Context,
     Description,
     context,
     describe,
     label_triples,
     prefixes,
-    shown,
     used_prefixes,
     within,
 )
@@ -35,7 +35,14 @@ from server.core.outline import home_outline
 from server.core.presentation import Row, shorten
 from server.core.resource_view import SourceText, page_terms, resource_page
 from server.core.see_also import ExternalLink, see_also
-from server.web.context import engine, known_terms, serving_manifest, serving_release, settings
+from server.web.context import (
+    engine,
+    known_terms,
+    serving_manifest,
+    serving_release,
+    settings,
+    shared_descriptions,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -53,7 +60,6 @@ OX_FORMATS = {
     RDFXML.name: ox.RdfFormat.RDF_XML,
 }
 HTML_PAGE_SIZE = 100  # incoming links per HTML page
-VALUES_SHOWN = 50  # values of each of the resource's own properties an HTML page shows (the RDF has them all)
 RDF_PAGE_SIZE = 1000  # incoming triples per RDF document
 MAX_PAGE = 100_000
 
@@ -217,7 +223,9 @@ def sparql_link(iri: str, iris: IriMap) -> str:
 def _resource_html(desc: Description, iris: IriMap, urls: Mapping[str, str]) -> str:
     """The resource page: two more queries (context, batched labels), three more for an avenant's outline."""
     cdv, store, iri = _cdv(), engine(), desc.iri.value
-    ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier"), desc)
+    ctx = within(
+        context(store, iri, cdv=cdv, file_property=cdv + "fichier", precomputed=shared_descriptions()), desc
+    )
     vocabulary, resources = page_terms(desc, ctx)
     # The resource itself is always named (its own labels are in `desc` already): every page then costs
     # the same queries, whichever vocabulary terms this process has learnt so far
@@ -251,7 +259,15 @@ def resource(path: str) -> Response:
     size = page_size(fmt)
     cfg = settings()
     desc = describe(
-        engine(), iri, cdv=_cdv(), id_base=cfg.id_base, graph_base=cfg.graph_base, page=page, page_size=size
+        engine(),
+        iri,
+        cdv=_cdv(),
+        id_base=cfg.id_base,
+        graph_base=cfg.graph_base,
+        page=page,
+        page_size=size,
+        values_shown=VALUES_SHOWN if fmt is HTML else None,
+        precomputed=shared_descriptions(),
     )
     if not desc.exists:
         return not_found(f"le graphe ne contient pas de ressource <{iri}>", fmt)
@@ -259,7 +275,7 @@ def resource(path: str) -> Response:
         return not_found(f"<{iri}> a {desc.pages} page(s) de liens entrants, pas {page}", fmt)
     urls = variants(iris.url(iri), (page - 1) * size)
     if fmt is HTML:
-        response = Response(_resource_html(shown(desc, VALUES_SHOWN), iris, urls), mimetype="text/html")
+        response = Response(_resource_html(desc, iris, urls), mimetype="text/html")
     else:
         response = Response(serialize(desc.triples, fmt), content_type=fmt.content_type)
     pager = {
