@@ -274,8 +274,8 @@ class Precomputed(Protocol):
     def incoming(self, iri: str, offset: int, limit: int) -> Incoming | None:
         """The incoming links from `offset`, at most `limit`, as the incoming query gives them."""
 
-    def shown(self, iri: str) -> tuple[tuple[ox.Triple, ...], Mapping[str, int]] | None:
-        """What an HTML page shows of the outgoing description (`shown`), and the values it leaves out."""
+    def outgoing(self, iri: str, shown: bool) -> tuple[tuple[ox.Triple, ...], Mapping[str, int]] | None:
+        """The outgoing description, or what an HTML page shows of it (`shown`) and the values it leaves out."""
 
     def context(self, iri: str) -> Context | None:
         """The context `context` would answer, within what the HTML page shows (`within`)."""
@@ -293,16 +293,15 @@ def describe(
     values_shown: int | None = None,
     precomputed: Precomputed | None = None,
 ) -> Description:
-    """Two queries: the outgoing description, then one page of incoming triples with their total. With
-    `values_shown`, what an HTML page shows of it (`shown`). A resource `precomputed` holds asks for its
-    outgoing description only, for an RDF variant: it is as large as the answer, whatever is done."""
+    """Two queries: the outgoing description, then one page of incoming triples with their total; none for a
+    resource `precomputed` holds. With `values_shown`, what an HTML page shows of it (`shown`)."""
     node = ox.NamedNode(iri)
     offset = (page - 1) * page_size
     links = precomputed.incoming(iri, offset, page_size) if precomputed is not None else None
     if links is None:
         query = incoming_query(cdv, graph_base, page_size, offset)
         links = incoming_of(node, store.query(query, substitutions={"r": node}))  # type: ignore[arg-type]
-    kept = precomputed.shown(iri) if precomputed is not None and values_shown is not None else None
+    kept = precomputed.outgoing(iri, values_shown is not None) if precomputed is not None else None
     if kept is not None:
         return _description(node, kept[0], links, page, page_size, MappingProxyType(dict(kept[1])))
     outgoing = store.query(outgoing_query(cdv, id_base), substitutions={"r": node})

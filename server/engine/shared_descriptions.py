@@ -5,14 +5,15 @@ and that passage's source: the queries of its page (server/core/describe.py) rea
 1,000 documents, and more with each document. A release never changes, so the build runs those queries once
 for each such resource and keeps their answers, here, in a SQLite file beside the store:
 
-- its outgoing description as an HTML page shows it (`shown`: 50 values of each property at most);
+- its outgoing description, whole (the RDF variants) and as an HTML page shows it (`shown`: 50 values of
+  each property at most);
 - its context within what that page shows (`within`: the few sources of the passages it quotes);
 - its incoming links in page order, one row each (the link, its subject's labels, parent and mentions;
   each subject's text once), so any page of any size is a range of rows.
 
-A page then reads a few rows by key instead of asking the store: the same work at 3 documents as at 1,000.
-The RDF variants still ask the store for the whole outgoing description: it is what they answer, as large
-as the number of documents makes it. Which resources: those named (typed, or linked to) in more than one
+A page then reads a few rows by key instead of asking the store: the same work at 3 documents as at 1,000
+(the RDF variants answer the whole description, as large as the documents make it: one compressed value).
+Which resources: those named (typed, or linked to) in more than one
 document graph; a resource of one document is read from the store as before. Terms are written and read
 back by pyoxigraph (N-Triples), so a page built from here is the one the queries give (tested). SQLite (the
 standard library's) for lookups by key in one read-only file, as the search index does.
@@ -54,6 +55,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE resources (
     id INTEGER PRIMARY KEY,
     iri TEXT NOT NULL UNIQUE,
+    outgoing BLOB NOT NULL,  -- N-Triples, zlib: the outgoing description (the RDF variants)
     shown BLOB NOT NULL,  -- N-Triples, zlib: the outgoing description as an HTML page shows it (`shown`)
     omitted TEXT NOT NULL,  -- JSON: the values the HTML page leaves out, by property
     context TEXT NOT NULL,  -- JSON: the neighbours of the HTML page
@@ -170,14 +172,15 @@ def _write_one(
     node = ox.NamedNode(iri)
     rows = store.query(incoming_query(cdv, graph_base, EVERY_LINK, 0), substitutions={"r": node})
     links = [incoming_of(node, link) for link in by_link(rows)]  # type: ignore[arg-type]
-    outgoing = store.query(outgoing_query(cdv, id_base), substitutions={"r": node})
-    page = shown(Description(node, tuple(dict.fromkeys(outgoing)), (), len(links), 1, 1), VALUES_SHOWN)  # type: ignore[call-overload]
+    outgoing = tuple(dict.fromkeys(store.query(outgoing_query(cdv, id_base), substitutions={"r": node})))  # type: ignore[call-overload]
+    page = shown(Description(node, outgoing, (), len(links), 1, 1), VALUES_SHOWN)
     ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier"), page)
     neighbours = [[n.kind, n.iri, n.parent, n.order, n.file] for n in ctx.neighbours]
     resource = db.execute(
-        "INSERT INTO resources (iri, shown, omitted, context, total) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO resources (iri, outgoing, shown, omitted, context, total) VALUES (?, ?, ?, ?, ?, ?)",
         (
             iri,
+            zlib.compress(_ntriples(outgoing)),
             zlib.compress(_ntriples(page.outgoing)),
             json.dumps(dict(page.omitted)),
             json.dumps(neighbours),
@@ -245,9 +248,9 @@ class SharedDescriptions:
         triples = tuple(dict.fromkeys(_triples(b"".join(lines))))
         return Incoming(triples, total, texts, parents, mentions)
 
-    def shown(self, iri: str) -> tuple[tuple[ox.Triple, ...], Mapping[str, int]] | None:
-        """The outgoing description as its HTML page shows it, and the values left out; None: not shared."""
-        found = self._resource(iri, "shown, omitted")
+    def outgoing(self, iri: str, shown: bool) -> tuple[tuple[ox.Triple, ...], Mapping[str, int]] | None:
+        """The outgoing description, or as its HTML page shows it with the values left out; None: not shared."""
+        found = self._resource(iri, "shown, omitted" if shown else "outgoing, '{}'")
         return None if found is None else (tuple(_triples(zlib.decompress(found[0]))), json.loads(found[1]))
 
     def context(self, iri: str) -> Context | None:
