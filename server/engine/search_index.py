@@ -22,9 +22,6 @@ snippet() and highlight() mark the right words of the real text.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +43,7 @@ from server.core.search_syntax import (
     stem_text,
 )
 from server.core.vocab import NAMESPACES
+from server.engine.sqlite_files import ReadOnlyFile, written
 from server.engine.store import EmbeddedStore
 
 FILENAME = "search.sqlite"
@@ -76,7 +74,6 @@ TYPES_QUERY = (
 )
 
 SCHEMA = """
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, label TEXT NOT NULL, kinds TEXT NOT NULL,
                   body TEXT NOT NULL, types TEXT NOT NULL, place TEXT NOT NULL);
 CREATE VIEW docs_text AS SELECT id, label, kinds, body, label AS slabel, kinds AS skinds, body AS sbody FROM docs;
@@ -225,12 +222,7 @@ def _distinct(labels: dict[str, str]) -> dict[str, str]:
 
 def write_index(path: Path, docs: Sequence[Document], labels: Mapping[str, str], build_id: str) -> None:
     """Write the index file atomically (a temporary file renamed into place)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
-    try:
-        db.executescript(SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
+    with written(path, SCHEMA, build_id) as db:
         counts: dict[str, int] = {}
         for rowid, doc in enumerate(docs, start=1):
             kinds = " · ".join(labels[t] for t in doc.types)
@@ -252,10 +244,6 @@ def write_index(path: Path, docs: Sequence[Document], labels: Mapping[str, str],
             "INSERT INTO types VALUES (?, ?, ?, ?)", [(t, curie(t), labels[t], n) for t, n in counts.items()]
         )
         db.execute("INSERT INTO search(search) VALUES ('optimize')")
-        db.commit()
-    finally:
-        db.close()
-    os.replace(tmp, path)
 
 
 def build_index_from_backend(
@@ -327,27 +315,14 @@ class Results:
     facets: tuple[TypeInfo, ...]
 
 
-class SearchIndex:
+class SearchIndex(ReadOnlyFile):
     """A search index file opened read-only, one SQLite connection per thread."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise IndexMissing(f"pas d’index de recherche dans {path} : lancez `cdv build`")
-        self.path = path
-        self._local = threading.local()
+        super().__init__(path)
         self._types: dict[str, TypeInfo] | None = None
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # immutable: the file never changes once published, so SQLite takes no lock and reads no journal
-            db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
-            self._local.db = db
-        return db
-
-    @property
-    def build_id(self) -> str:
-        return str(self._db().execute("SELECT value FROM meta WHERE key = 'build_id'").fetchone()[0])
 
     def types(self) -> dict[str, TypeInfo]:
         """Every type of indexed resources, by IRI (read once: the file never changes)."""

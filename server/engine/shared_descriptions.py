@@ -22,9 +22,7 @@ standard library's) for lookups by key in one read-only file, as the search inde
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -46,12 +44,12 @@ from server.core.describe import (
     shown,
     within,
 )
+from server.engine.sqlite_files import ReadOnlyFile, written
 
 FILENAME = "shared.sqlite"
 EVERY_LINK = 10**12  # the incoming query's LIMIT when the build reads all the links at once
 
 SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE resources (
     id INTEGER PRIMARY KEY,
     iri TEXT NOT NULL UNIQUE,
@@ -140,20 +138,11 @@ def write_shared_descriptions(
     build_id: str,
 ) -> int:
     """Write the file of the shared resources' pages atomically; return how many resources it holds."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
-    try:
-        db.executescript(SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
+    with written(path, SCHEMA, build_id) as db:
         resources = shared_resources(store, id_base, skip_graphs)
         subjects: dict[str, int] = {}
         for iri in resources:
             _write_one(db, store, iri, subjects, cdv=cdv, id_base=id_base, graph_base=graph_base)
-        db.commit()
-    finally:
-        db.close()
-    os.replace(tmp, path)
     return len(resources)
 
 
@@ -204,20 +193,8 @@ def _write_one(
         db.execute("INSERT INTO links VALUES (?, ?, ?, ?)", (resource, position, subjects[term], predicate))
 
 
-class SharedDescriptions:
+class SharedDescriptions(ReadOnlyFile):
     """The shared resources' pages of one release, read-only, one SQLite connection per thread."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # immutable: the file never changes once published, so SQLite takes no lock and reads no journal
-            db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
-            self._local.db = db
-        return db
 
     def _resource(self, iri: str, columns: str) -> Any:
         return self._db().execute(f"SELECT {columns} FROM resources WHERE iri = ?", (iri,)).fetchone()
