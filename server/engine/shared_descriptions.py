@@ -13,10 +13,10 @@ for each such resource and keeps their answers, here, in a SQLite file beside th
 
 A page then reads a few rows by key instead of asking the store: the same work at 3 documents as at 1,000
 (the RDF variants answer the whole description, as large as the documents make it: one compressed value).
-Which resources: those named (typed, or linked to) in more than one
-document graph; a resource of one document is read from the store as before. Terms are written and read
-back by pyoxigraph (N-Triples), so a page built from here is the one the queries give (tested). SQLite (the
-standard library's) for lookups by key in one read-only file, as the search index does.
+Which resources: those named (typed, or linked to) in more than one document graph; a resource of one
+document is read from the store as before. Terms are written and read back by pyoxigraph (N-Triples), so a
+page built from here is the one the queries give (tested). SQLite (the standard library's) for lookups by
+key in one read-only file, as the search index does (server/engine/sqlite_files.py).
 """
 
 from __future__ import annotations
