@@ -298,10 +298,15 @@ def describe(
     node = ox.NamedNode(iri)
     offset = (page - 1) * page_size
     links = precomputed.incoming(iri, offset, page_size) if precomputed is not None else None
+    # a resource the build computed has both parts: the other resources are not looked up twice
+    kept = (
+        precomputed.outgoing(iri, values_shown is not None)
+        if precomputed is not None and links is not None
+        else None
+    )
     if links is None:
         query = incoming_query(cdv, graph_base, page_size, offset)
         links = incoming_of(node, store.query(query, substitutions={"r": node}))  # type: ignore[arg-type]
-    kept = precomputed.outgoing(iri, values_shown is not None) if precomputed is not None else None
     if kept is not None:
         return _description(node, kept[0], links, page, page_size, MappingProxyType(dict(kept[1])))
     outgoing = store.query(outgoing_query(cdv, id_base), substitutions={"r": node})
