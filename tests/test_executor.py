@@ -22,7 +22,15 @@ import pytest
 from server.core import sparql_guard as guard
 from server.core.errors import DomainError
 from server.engine.executor import InProcess, PoolClient, ProcessPool, QueryTimeout, StreamAborted
-from server.engine.query_pool import QueryPool, inherited, keep, kept
+from server.engine.query_pool import (
+    SYSTEM_ALLOCATOR,
+    QueryPool,
+    allocator_library,
+    child_environment,
+    inherited,
+    keep,
+    kept,
+)
 from server.engine.query_process import Job, Unacceptable, dataset_options
 from server.engine.query_wire import ACCEPTED
 from server.engine.release import Release
@@ -252,6 +260,60 @@ def test_the_queries_of_every_worker_share_one_pool(release: Release) -> None:
     with pytest.raises(DomainError) as raised:  # the pool closed: its address answers no more
         PoolClient(pool, 5.0).run(job(SMALL), time.monotonic() + 5)
     assert http_status(raised.value) == 503
+
+
+@pytest.mark.parametrize(
+    ("environ", "path", "preload", "expected"),
+    [
+        ({"HOME": "/h"}, ["/a", "", "/b"], None, {"HOME": "/h", "PYTHONPATH": os.pathsep.join(["/a", "/b"])}),
+        ({}, ["/a"], "libmimalloc.so.2", {"PYTHONPATH": "/a", "LD_PRELOAD": "libmimalloc.so.2"}),
+        # an operator's own preload stays, after the allocator (which must come first to serve every malloc)
+        (
+            {"LD_PRELOAD": "libfoo.so"},
+            [],
+            "libmimalloc.so.2",
+            {"PYTHONPATH": "", "LD_PRELOAD": "libmimalloc.so.2 libfoo.so"},
+        ),
+        ({"LD_PRELOAD": "libfoo.so"}, [], None, {"PYTHONPATH": "", "LD_PRELOAD": "libfoo.so"}),
+    ],
+)
+def test_a_child_environment(environ: dict, path: list, preload: str | None, expected: dict) -> None:
+    assert child_environment(environ, path, preload) == expected
+
+
+def test_the_allocator_library_is_found_by_name(caplog: pytest.LogCaptureFixture) -> None:
+    """scripts/setup --test installs Debian's libmimalloc2.0; a name nothing answers to leaves the C library's
+    malloc, with a warning."""
+    assert allocator_library("mimalloc") == "libmimalloc.so.2"
+    assert allocator_library(SYSTEM_ALLOCATOR) is None
+    with caplog.at_level("WARNING", logger="cdv.executor"):
+        assert allocator_library("no-such-allocator-cdv") is None
+    assert "'no-such-allocator-cdv' not found" in caplog.text
+
+
+def _maps(pid: int, library: str) -> bool:
+    """Whether process `pid` has `library` (a file name's start, e.g. libmimalloc) mapped."""
+    return f"/{library}" in Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.parametrize(("allocator", "mapped"), [("mimalloc", True), (SYSTEM_ALLOCATOR, False)])
+def test_the_children_allocate_with_the_allocator_asked_for(
+    release: Release, allocator: str, mapped: bool
+) -> None:
+    """The allocator is preloaded in the children only, and they answer as with the C library's malloc."""
+    pool = ProcessPool(release.store_path, 1, 5.0, allocator=allocator)
+    try:
+        pool.warm_up()
+        (child,) = pool.pids()
+        assert _maps(child, "libmimalloc") is mapped
+        assert not _maps(os.getpid(), "libmimalloc")
+        result = pool.run(job(ALL, CSV), time.monotonic() + 5)
+        body = result.body if result.body is not None else b"".join(result.chunks or ())
+    finally:
+        pool.close()
+    in_process = InProcess(ox.Store.read_only(str(release.store_path))).run(job(ALL, CSV), 0.0)
+    expected = in_process.body if in_process.body is not None else b"".join(in_process.chunks or ())
+    assert sorted(body.splitlines()) == sorted(expected.splitlines())
 
 
 def test_in_process_execution_has_the_same_answers(release: Release) -> None:

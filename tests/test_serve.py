@@ -22,6 +22,7 @@ from server.core.config import load_settings
 from server.engine.release import current_release, publish
 from server.web.serve import ServeOptions, gunicorn_options
 
+from .load import is_query_process
 from .servers import free_port, process_group, run_server
 
 
@@ -108,6 +109,9 @@ def test_stopping_the_master_stops_every_process(build_dir: Path, tmp_path: Path
         libraries = {pid: _mapped(pid, ("pyoxigraph", "markupsafe")) for pid in pids}
         assert libraries.pop(server.process.pid) == set()
         assert {"pyoxigraph", "markupsafe"} in libraries.values()
+        # mimalloc (the default CDV_QUERY_ALLOCATOR) in the query processes, and in them only
+        with_mimalloc = {pid for pid in pids if "/libmimalloc" in Path(f"/proc/{pid}/maps").read_text()}
+        assert with_mimalloc == {pid for pid in pids if is_query_process(pid)} and len(with_mimalloc) == 2
         server.process.send_signal(signal.SIGTERM)  # the master only, as a service manager would
         server.process.wait(timeout=30)
         deadline = time.monotonic() + 10

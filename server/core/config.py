@@ -36,6 +36,8 @@ class Settings:
     store_path: Path | None = None  # explicit store; default: the current release of build_dir
     query_timeout: float = 30.0  # seconds a SPARQL query may run
     query_workers: int = 2  # query processes of the server, shared by its workers (engine/query_pool.py)
+    # the malloc of the query processes: an allocator library's name (ctypes.util.find_library) or "system"
+    query_allocator: str = "mimalloc"
     max_query_length: int = 100_000  # characters of SPARQL text
     max_body_bytes: int = 1_048_576  # request body limit
     # Each client's share (server/core/fairness.py): queries at once (0: one fewer than query_workers, at

@@ -142,5 +142,7 @@ def _new_executor(store: Backend, settings: Settings) -> Executor:
         kept = inherited(store.path)  # the server's pool, kept by the gunicorn master (server/web/serve.py)
         if kept is not None:
             return PoolClient(kept, settings.query_timeout)
-        return ProcessPool(store.path, settings.query_workers, settings.query_timeout)
+        return ProcessPool(
+            store.path, settings.query_workers, settings.query_timeout, allocator=settings.query_allocator
+        )
     return InProcess(store.raw)

@@ -37,7 +37,7 @@ import pyoxigraph as ox
 from server.core import sparql_formats as formats
 from server.core import sparql_guard as guard
 from server.core.errors import QueryFailed, Unavailable, from_kind
-from server.engine.query_pool import QueryPool
+from server.engine.query_pool import SYSTEM_ALLOCATOR, QueryPool
 from server.engine.query_process import (
     CHUNK,
     COMPLETE,
@@ -241,8 +241,15 @@ def _answer(taken: _Taken, message: bytes, timeout: float, deadline: float) -> R
 class ProcessPool(PoolClient):
     """A query pool of this process's own with its client: tests, `--dev`, a worker its master keeps none for."""
 
-    def __init__(self, store_path: Path, size: int, timeout: float, chunk_bytes: int = CHUNK_BYTES) -> None:
-        super().__init__(QueryPool(store_path, size, chunk_bytes), timeout)
+    def __init__(
+        self,
+        store_path: Path,
+        size: int,
+        timeout: float,
+        chunk_bytes: int = CHUNK_BYTES,
+        allocator: str = SYSTEM_ALLOCATOR,
+    ) -> None:
+        super().__init__(QueryPool(store_path, size, chunk_bytes, allocator), timeout)
 
     def pids(self) -> list[int]:
         """The process ids of the live children."""

@@ -115,20 +115,20 @@ def _when_ready(settings: Settings, server: Any) -> None:
     served store, and the thread that replaces the workers and the pool on a new publication."""
     store = served_store(settings)
     if store is not None and settings.query_workers > 0:
-        query_pool.keep(store, settings.query_workers)
+        query_pool.keep(store, settings.query_workers, settings.query_allocator)
     build_dir = watched_build_dir(settings)
     if build_dir is None:
         return
     thread = threading.Thread(
         target=_watch,
-        args=(server, build_dir, WATCH_INTERVAL, settings.query_workers),
+        args=(server, build_dir, WATCH_INTERVAL, settings),
         name="cdv-publication-watcher",
         daemon=True,
     )
     thread.start()
 
 
-def _watch(arbiter: Any, build_dir: Path, interval: float, query_workers: int) -> None:
+def _watch(arbiter: Any, build_dir: Path, interval: float, settings: Settings) -> None:
     """Replace the workers each time `current` points to another complete release (runs forever).
 
     The new release gets its own query pool before the new workers fork (they find it by its store); the
@@ -145,8 +145,10 @@ def _watch(arbiter: Any, build_dir: Path, interval: float, query_workers: int) -
         previous = query_pool.kept(served / STORE) if served is not None else None
         served = target
         started = time.monotonic()
-        if query_workers > 0:
-            query_pool.keep(target / STORE, query_workers).warm_up(READY_TIMEOUT)
+        if settings.query_workers > 0:
+            query_pool.keep(target / STORE, settings.query_workers, settings.query_allocator).warm_up(
+                READY_TIMEOUT
+            )
         old = set(arbiter.WORKERS)
         _replace_workers(arbiter, READY_TIMEOUT)
         log.info("workers replaced in %.1f s", time.monotonic() - started)
