@@ -355,6 +355,7 @@ class Config:
     remote: bool = False
     cache: bool = False
     query_workers: int = 2
+    allocator: str | None = None  # CDV_QUERY_ALLOCATOR; None: the server's default (mimalloc)
 
     @property
     def side(self) -> str:
@@ -386,6 +387,7 @@ def start(
             "/query",
             log_dir / "oxigraph.log",
             run,
+            {"LD_PRELOAD": args.oxigraph_preload} if args.oxigraph_preload else None,
         ) as started:
             yield started
         return
@@ -399,6 +401,8 @@ def start(
     # a deployment's default is one or two), and no time budget (issue 19, item 5).
     share = {**wide_share(), "CDV_CLIENT_QUERIES": str(max(args.concurrency))}
     env = {"CDV_CACHE_BYTES": str(args.cache_mib * 2**20 if config.cache else 0), **share}
+    if config.allocator:
+        env["CDV_QUERY_ALLOCATOR"] = config.allocator
     if config.cache:  # a cold cache: the first pass over the work fills it
         shutil.rmtree(build_dir / "cache", ignore_errors=True)
     if not config.remote:
@@ -495,6 +499,8 @@ def plan(args: argparse.Namespace) -> Plan:
         oxigraph_cells.append(("mix", high))
         for k in args.workers:
             cells.append((Config(f"cdv-e{k}", k), [("mix", high)]))
+        for name in args.compare_allocator:  # the same 2-worker server, its query processes on another malloc
+            cells.append((Config(f"cdv-e2-{name}", 2, allocator=name), [("mix", high)]))
         if not args.no_remote:
             for k in args.workers:
                 cells.append((Config(f"cdv-r{k}", k, remote=True), [("mix", high)]))
@@ -659,6 +665,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=200, help="distinct resources looked up (default 200)")
     parser.add_argument(
         "--gzip", action="store_true", help="ask for gzip (Oxigraph ignores it; cdv compresses)"
+    )
+    parser.add_argument(
+        "--compare-allocator",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="plan engine: also the 2-worker server with this CDV_QUERY_ALLOCATOR (e.g. system)",
+    )
+    parser.add_argument(
+        "--oxigraph-preload",
+        metavar="LIBRARY",
+        help="run Oxigraph server with this library preloaded (e.g. libmimalloc.so.2: the same malloc as cdv's "
+        "query processes)",
     )
     default_oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or "oxigraph"
     parser.add_argument("--oxigraph", default=default_oxigraph, help="the oxigraph command")
