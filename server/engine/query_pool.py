@@ -301,8 +301,8 @@ def allocator_library(name: str) -> str | None:
         found = ""
     if not found:
         log.warning(
-            "allocator %r not found: the query processes use the C library's malloc (Debian: apt install "
-            "libmimalloc2.0; or set CDV_QUERY_ALLOCATOR=system to silence this)",
+            "allocator %r not found: the query processes use the C library's malloc (mimalloc: Debian's "
+            "package libmimalloc2.0; CDV_QUERY_ALLOCATOR=system chooses the C library's without this warning)",
             name,
         )
         return None
