@@ -35,6 +35,11 @@ def process_group(pgid: int) -> set[int]:
     return pids
 
 
+def maps_library(pid: int, library: str) -> bool:
+    """Whether process `pid` has the native library `library` (a file name's start, e.g. libmimalloc) mapped."""
+    return f"/{library}" in Path(f"/proc/{pid}/maps").read_text()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

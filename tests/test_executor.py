@@ -37,6 +37,7 @@ from server.engine.release import Release
 from server.web.errors import http_status
 
 from .load import is_query_process
+from .servers import maps_library
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SMALL = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"
@@ -291,11 +292,6 @@ def test_the_allocator_library_is_found_by_name(caplog: pytest.LogCaptureFixture
     assert "'no-such-allocator-cdv' not found" in caplog.text
 
 
-def _maps(pid: int, library: str) -> bool:
-    """Whether process `pid` has `library` (a file name's start, e.g. libmimalloc) mapped."""
-    return f"/{library}" in Path(f"/proc/{pid}/maps").read_text()
-
-
 @pytest.mark.parametrize(("allocator", "mapped"), [("mimalloc", True), (SYSTEM_ALLOCATOR, False)])
 def test_the_children_allocate_with_the_allocator_asked_for(
     release: Release, allocator: str, mapped: bool
@@ -305,8 +301,8 @@ def test_the_children_allocate_with_the_allocator_asked_for(
     try:
         pool.warm_up()
         (child,) = pool.pids()
-        assert _maps(child, "libmimalloc") is mapped
-        assert not _maps(os.getpid(), "libmimalloc")
+        assert maps_library(child, "libmimalloc") is mapped
+        assert not maps_library(os.getpid(), "libmimalloc")
         result = pool.run(job(ALL, CSV), time.monotonic() + 5)
         body = result.body if result.body is not None else b"".join(result.chunks or ())
     finally:

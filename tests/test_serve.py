@@ -23,7 +23,7 @@ from server.engine.release import current_release, publish
 from server.web.serve import ServeOptions, gunicorn_options
 
 from .load import is_query_process
-from .servers import free_port, process_group, run_server
+from .servers import free_port, maps_library, process_group, run_server
 
 
 def test_gunicorn_options() -> None:
@@ -110,7 +110,7 @@ def test_stopping_the_master_stops_every_process(build_dir: Path, tmp_path: Path
         assert libraries.pop(server.process.pid) == set()
         assert {"pyoxigraph", "markupsafe"} in libraries.values()
         # mimalloc (the default CDV_QUERY_ALLOCATOR) in the query processes, and in them only
-        with_mimalloc = {pid for pid in pids if "/libmimalloc" in Path(f"/proc/{pid}/maps").read_text()}
+        with_mimalloc = {pid for pid in pids if maps_library(pid, "libmimalloc")}
         assert with_mimalloc == {pid for pid in pids if is_query_process(pid)} and len(with_mimalloc) == 2
         server.process.send_signal(signal.SIGTERM)  # the master only, as a service manager would
         server.process.wait(timeout=30)
