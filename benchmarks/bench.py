@@ -181,6 +181,9 @@ def workload(store_path: Path, lookups: int, skip: Sequence[str] = ()) -> dict[s
         for iri, d in zip(subjects[:lookups], describe, strict=False)
         if "#" not in iri
     ][:40]
+    # An answer that does no work on either side (cdv's liveness probe, Oxigraph server's home page, both a
+    # few hundred bytes at most): what the front server and the app cost a request before any page work
+    empty = [Request("empty", Call("GET", "/health", "text/plain"), Call("GET", "/", "text/html"))]
     site = list(itertools.chain.from_iterable(zip(itertools.cycle(api), pages, itertools.cycle(search))))
     # the SPARQL mix: every named query, as many lookups, and the big SELECT once per round
     mix = list(itertools.chain.from_iterable(zip(named, itertools.cycle(describe), strict=False))) + big
@@ -191,6 +194,7 @@ def workload(store_path: Path, lookups: int, skip: Sequence[str] = ()) -> dict[s
         "mix": mix,
         "search": search,
         "page": pages,
+        "empty": empty,
         "site": site,
     }
     return {name: work for name, work in categories.items() if work}
@@ -493,7 +497,8 @@ def plan(args: argparse.Namespace) -> Plan:
         cells.append((Config("cdv", args.workers[0]), grid))
         return cells
     if args.plan == "page":
-        return [(Config("oxigraph"), [("page", high)]), (Config("cdv-e2-nocache", 2), [("page", high)])]
+        cells = [("empty", high), ("page", high)]
+        return [(Config("oxigraph"), cells), (Config("cdv-e2-nocache", 2), cells)]
     oxigraph_cells: list[tuple[str, int]] = []
     if args.plan in {"engine", "all"}:
         oxigraph_cells.append(("mix", high))
@@ -551,6 +556,7 @@ def report(cells: list[Cell], runs: list[ServerRun]) -> None:
                 f"  {r.name:<16}round {r.round}: start {r.start_seconds / b.start_seconds:6.2f}   memory {r.rss_mib / b.rss_mib:6.2f}"
             )
     goals(ratios, max((c.concurrency for c in cells), default=16))
+    page_budget(cells, os.cpu_count() or 1)
 
 
 def paired_ratios(cells: list[Cell]) -> dict[tuple[str, str, int], list[tuple[float, float, float]]]:
@@ -609,6 +615,28 @@ def goals(ratios: dict[tuple[str, str, int], list[tuple[float, float, float]]], 
         print("\ngoals:")
     for text, met in checks:
         print(f"  {'met    ' if met else 'NOT met'}  {text}")
+
+
+def page_budget(cells: list[Cell], cpus: int, floor: float = 0.3) -> None:
+    """What the pages' floor leaves a page to spend, round by round: at `floor` times Oxigraph server's
+    DESCRIBE rate, the machine's CPUs shared by the load client and the server give each page
+    cpus / rate - (client's CPU per page) of server CPU; an answer that does no work (`empty`) already takes
+    its part. The rest is what the page's store queries, view and HTML may cost together."""
+    found = {(c.server, c.category, c.round): c for c in cells}
+    lines = []
+    for (server, category, round_), cell in sorted(found.items(), key=lambda item: item[0][2]):
+        oxigraph, empty = found.get(("oxigraph", "page", round_)), found.get((server, "empty", round_))
+        if category != "page" or server == "oxigraph" or oxigraph is None or empty is None:
+            continue
+        spent = {role: ms for role, ms in cell.cpu_per_request().items() if role != "client"}
+        budget = 1000 * cpus / (floor * oxigraph.throughput) - cell.cpu_per_request().get("client", 0.0)
+        bare = sum(ms for role, ms in empty.cpu_per_request().items() if role != "client")
+        lines.append(
+            f"  {server:<16}round {round_}: a page may take {budget:.2f} ms of server CPU at {floor}x; an empty "
+            f"answer takes {bare:.2f}, leaving {budget - bare:.2f} for the page's work, which takes {sum(spent.values()) - bare:.2f}"
+        )
+    if lines:
+        print(f"\npage budget ({cpus} CPUs shared by the client and the server):", *lines, sep="\n")
 
 
 # --- main -------------------------------------------------------------------------------------------------
