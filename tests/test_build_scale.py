@@ -24,7 +24,16 @@ from server.build.validate import validate_files
 from server.build.validate_pool import Document, documents_of, validate_documents
 from server.cli.main import main
 from server.core.config import PROJECT_ROOT, load_settings
-from server.core.describe import VALUES_SHOWN, Description, context, describe, within
+from server.core.describe import (
+    RDF_TYPE,
+    VALUES_SHOWN,
+    Description,
+    context,
+    describe,
+    label_triples,
+    link_properties,
+    within,
+)
 from server.engine.release import Release, current_release
 from server.engine.shared_descriptions import shared_descriptions_of, shared_resources
 from server.engine.store import EmbeddedStore
@@ -404,6 +413,41 @@ def test_the_pages_computed_by_the_build_are_those_the_queries_give(builds: dict
             context(store, iri, cdv=CDV, file_property=CDV + "fichier"), html
         ), iri
     assert precomputed.incoming(f"{ID}le-quesnoy/avenant-2020-2022/mesure/12", 0, 100) is None
+    # the names another page's label query would ask of them: the build's, and the store's for the others
+    own = f"{ID}le-quesnoy/avenant-2020-2022/mesure/12"
+    assert set(precomputed.names([*shared, own])) == set(shared)
+    for iri in (*shared, own):
+        kept = label_triples(store, [iri, own], CDV, precomputed=precomputed)
+        assert sorted(map(str, kept)) == sorted(map(str, label_triples(store, [iri, own], CDV))), iri
+
+
+def union_names(store: ox.Store, iri: str) -> set[ox.Triple]:
+    """What the union of all graphs says of the names (labels, types, order) of what `iri` links to."""
+    names = [ox.NamedNode(p) for p in link_properties(CDV)]
+    linked = {
+        q.object
+        for q in store.quads_for_pattern(ox.NamedNode(iri), None, None, None)
+        if isinstance(q.object, ox.NamedNode) and q.predicate.value != RDF_TYPE
+    }
+    return {q.triple for o in linked for p in names for q in store.quads_for_pattern(o, p, None, None)}
+
+
+@pytest.mark.timeout(1800)
+def test_a_description_names_what_it_links_to_as_the_union_of_the_graphs_does(
+    builds: dict[int, Release],
+) -> None:
+    """The outgoing query reads the names of what a resource links to in the graph of the link and in the
+    ontology's and metadata graphs (not once per document in the union): on every resource of 31 documents,
+    that is every name the union holds."""
+    release = builds[30]
+    raw = ox.Store.read_only(str(release.store_path))
+    store = EmbeddedStore(raw, release.build_id, release.store_path)
+    resources = (release.path / "served" / "resources.txt").read_text("utf-8").split()
+    assert len(resources) > 3000
+    for iri in resources:
+        desc = describe(store, iri, cdv=CDV, id_base=ID, graph_base=GRAPH)
+        missing = union_names(raw, iri) - set(desc.outgoing)
+        assert not missing, (iri, sorted(map(str, missing))[:3])
 
 
 @pytest.mark.timeout(1800)

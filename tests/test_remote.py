@@ -141,7 +141,7 @@ def call_sites(settings: Settings, store: ox.Store) -> Iterator[tuple[str, str, 
     id_base = settings.id_base
     for iri in (MESURE, CAF):
         r = {"r": ox.NamedNode(iri)}
-        yield f"outgoing {iri}", describe.outgoing_query(CDV, id_base), r
+        yield f"outgoing {iri}", describe.outgoing_query(CDV, id_base, settings.graph_base), r
         yield f"incoming {iri}", describe.incoming_query(CDV, settings.graph_base, 100, 0), r
         yield f"incoming page 2 {iri}", describe.incoming_query(CDV, settings.graph_base, 3, 3), r
         yield f"context {iri}", describe.context_query(CDV, "http://purl.org/dc/terms/source"), r

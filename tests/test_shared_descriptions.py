@@ -5,10 +5,18 @@ That those pages are the ones the queries give is tested on a 31-document build 
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
-from server.engine.shared_descriptions import by_link, shared_resources
+from server.engine.shared_descriptions import (
+    SharedDescriptions,
+    by_link,
+    shared_resources,
+    write_shared_descriptions,
+)
 from server.engine.store import EmbeddedStore
 
 ID, GRAPH = "https://w3id.org/cdv/id/", "https://w3id.org/cdv/graph/"
@@ -68,3 +76,17 @@ BY_LINK = [
 def test_the_rows_of_a_link_are_grouped_in_their_order(given: list, links: list[list[str]]) -> None:
     grouped = by_link(rows(*given))
     assert [[row["lo"].value.removeprefix(ID) for row in link] for link in grouped] == links
+
+
+def test_a_file_written_before_names_has_none_and_pages_ask_the_store(tmp_path: Path) -> None:
+    """A release built before the file held names: `names` finds none (the label query asks the store)."""
+    store = ox.Store()
+    store.extend([quad("r", TYPE, THING, "a/doc"), quad("r", TYPE, THING, "b/doc")])
+    path = tmp_path / "shared.sqlite"
+    backend = EmbeddedStore(store, "test")
+    options = {"cdv": "https://w3id.org/cdv/ontology#", "id_base": ID, "graph_base": GRAPH}
+    assert write_shared_descriptions(backend, path, **options, skip_graphs=SKIPPED, build_id="b") == 1
+    assert set(SharedDescriptions(path).names([ID + "r", ID + "x"])) == {ID + "r"}
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE names")
+    assert SharedDescriptions(path).names([ID + "r"]) == {}

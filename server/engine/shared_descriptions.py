@@ -9,7 +9,9 @@ for each such resource and keeps their answers, here, in a SQLite file beside th
   each property at most);
 - its context within what that page shows (`within`: the few sources of the passages it quotes);
 - its incoming links in page order, one row each (the link, its subject's labels, parent and mentions;
-  each subject's text once), so any page of any size is a range of rows.
+  each subject's text once), so any page of any size is a range of rows;
+- its names (labels, types, notation, order), as the batched label query of another page asks them when it
+  names the resource (an axis's page names the partners its measures mention).
 
 A page then reads a few rows by key instead of asking the store: the same work at 3 documents as at 1,000
 (the RDF variants answer the whole description, as large as the documents make it: one compressed value).
@@ -40,6 +42,7 @@ from server.core.describe import (
     context,
     incoming_of,
     incoming_query,
+    names_query,
     outgoing_query,
     shown,
     within,
@@ -47,6 +50,7 @@ from server.core.describe import (
 from server.engine.sqlite_files import ReadOnlyFile, written
 
 FILENAME = "shared.sqlite"
+NAMES_BATCH = 500  # IRIs per lookup of their names (SQLite allows 999 parameters a statement before 3.32)
 EVERY_LINK = 10**12  # the incoming query's LIMIT when the build reads all the links at once
 
 SCHEMA = """
@@ -59,6 +63,10 @@ CREATE TABLE resources (
     context TEXT NOT NULL,  -- JSON: the neighbours of the HTML page
     total INTEGER NOT NULL  -- the number of incoming links
 );
+CREATE TABLE names (  -- what the batched label query of a page says of the resource (its labels, types…)
+    iri TEXT PRIMARY KEY,
+    triples BLOB NOT NULL  -- N-Triples, zlib
+) WITHOUT ROWID;
 CREATE TABLE subjects (  -- what a page says of a link's subject, once for all the links it makes
     id INTEGER PRIMARY KEY,
     term TEXT NOT NULL,  -- N-Triples: the subject
@@ -156,15 +164,21 @@ def _write_one(
     id_base: str,
     graph_base: str,
 ) -> None:
-    """One resource: the page's three queries, with every incoming link at once. `subjects`: the ids of the
-    subjects written so far, by N-Triples term."""
+    """One resource: the page's three queries, with every incoming link at once, and the label query of the
+    resource alone. `subjects`: the ids of the subjects written so far, by N-Triples term."""
     node = ox.NamedNode(iri)
     rows = store.query(incoming_query(cdv, graph_base, EVERY_LINK, 0), substitutions={"r": node})
     links = [incoming_of(node, link) for link in by_link(rows)]  # type: ignore[arg-type]
-    outgoing = tuple(dict.fromkeys(store.query(outgoing_query(cdv, id_base), substitutions={"r": node})))  # type: ignore[call-overload]
+    outgoing = tuple(
+        dict.fromkeys(store.query(outgoing_query(cdv, id_base, graph_base), substitutions={"r": node}))
+    )  # type: ignore[call-overload]
     page = shown(Description(node, outgoing, (), len(links), 1, 1), VALUES_SHOWN)
     ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier"), page)
     neighbours = [[n.kind, n.iri, n.parent, n.order, n.file] for n in ctx.neighbours]
+    names = dict.fromkeys(
+        ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(names_query([iri], cdv))
+    )  # type: ignore[index, union-attr]
+    db.execute("INSERT INTO names VALUES (?, ?)", (iri, zlib.compress(_ntriples(names))))
     resource = db.execute(
         "INSERT INTO resources (iri, outgoing, shown, omitted, context, total) VALUES (?, ?, ?, ?, ?, ?)",
         (
@@ -236,6 +250,20 @@ class SharedDescriptions(ReadOnlyFile):
         return (
             None if found is None else Context(tuple(Neighbour(*fields) for fields in json.loads(found[0])))
         )
+
+    def names(self, iris: Iterable[str]) -> dict[str, tuple[ox.Triple, ...]]:
+        """What the batched label query says of each resource alone, for the shared ones of `iris`."""
+        found: dict[str, tuple[ox.Triple, ...]] = {}
+        wanted = list(iris)
+        for start in range(0, len(wanted), NAMES_BATCH):
+            batch = wanted[start : start + NAMES_BATCH]
+            marks = ", ".join("?" * len(batch))
+            try:
+                rows = self._db().execute(f"SELECT iri, triples FROM names WHERE iri IN ({marks})", batch)
+            except sqlite3.OperationalError:  # a file written before it held names: the store is asked
+                return {}
+            found.update((iri, tuple(_triples(zlib.decompress(triples)))) for iri, triples in rows)
+        return found
 
 
 def shared_descriptions_of(store: Backend) -> SharedDescriptions | None:

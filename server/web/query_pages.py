@@ -15,7 +15,7 @@ from server.core.iris import IriMap, iri_map
 from server.core.library import Chart, NamedQuery, Parameter, find
 from server.core.presentation import Labels
 from server.core.vocab import prefixes
-from server.web.context import engine, settings
+from server.web.context import engine, settings, shared_descriptions
 from server.web.errors import http_status
 from server.web.queries_api import choices, library, lookup_url, request_values, run_request
 
@@ -76,7 +76,7 @@ def result_labels(rows: Sequence[Mapping[str, object]], links: IriMap) -> Labels
     """The labels of the IRIs a result holds: one batched store query, whatever the number of rows."""
     cdv = settings().ontology_iri + "#"
     wanted = {v.value for row in rows for v in row.values() if isinstance(v, ox.NamedNode)}
-    names = label_triples(engine(), wanted, cdv) if wanted else ()
+    names = label_triples(engine(), wanted, cdv, precomputed=shared_descriptions()) if wanted else ()
     return Labels(links, prefixes(), {}).learn(names)
 
 
