@@ -146,10 +146,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def kind(path: str) -> str:
     """Pure: a page's kind, its path without the document's name and numbers (`mesure`, `axe`,
-    `contribution/<partner>/…`); for a resource of no document, its first part (`organisation`)."""
+    `contribution/<partner>/liste`, the document itself); for a resource of no document, its first part
+    (`organisation`)."""
     parts = path.removeprefix("/id/").split("/")
-    rest = parts[2:] if len(parts) > 2 and parts[1].startswith("avenant") else parts[:1]
-    return "/".join(p for p in rest if not p.isdigit()) or "(the document)"
+    if len(parts) < 2 or not parts[1].startswith("avenant"):
+        return parts[0]
+    return "/".join(p for p in parts[2:] if not p.isdigit()) or "(the document)"
 
 
 if __name__ == "__main__":
