@@ -12,8 +12,10 @@ import pyoxigraph as ox
 import pytest
 
 from server.engine.shared_descriptions import (
+    FILENAME,
     SharedDescriptions,
     by_link,
+    shared_descriptions_of,
     shared_resources,
     write_shared_descriptions,
 )
@@ -90,3 +92,15 @@ def test_a_file_written_before_names_has_none_and_pages_ask_the_store(tmp_path: 
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE names")
     assert SharedDescriptions(path).names([ID + "r"]) == {}
+
+
+@pytest.mark.parametrize(("quads", "held"), [(CASES[0][0], True), (CASES[3][0], False)], ids=["two", "one"])
+def test_a_file_of_no_shared_resource_is_not_looked_up(tmp_path: Path, quads: list, held: bool) -> None:
+    """A build of one document names nothing in two: its pages ask the store, with no lookup in the file."""
+    store = ox.Store()
+    store.extend(quads)
+    backend = EmbeddedStore(store, "test", tmp_path / "store")
+    options = {"cdv": "https://w3id.org/cdv/ontology#", "id_base": ID, "graph_base": GRAPH}
+    write_shared_descriptions(backend, tmp_path / FILENAME, **options, skip_graphs=SKIPPED, build_id="b")
+    assert (tmp_path / FILENAME).is_file()
+    assert (shared_descriptions_of(backend) is not None) is held

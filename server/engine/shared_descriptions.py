@@ -213,6 +213,10 @@ class SharedDescriptions(ReadOnlyFile):
     def _resource(self, iri: str, columns: str) -> Any:
         return self._db().execute(f"SELECT {columns} FROM resources WHERE iri = ?", (iri,)).fetchone()
 
+    def holds_any(self) -> bool:
+        """Whether the file holds any resource."""
+        return self._db().execute("SELECT 1 FROM resources LIMIT 1").fetchone() is not None
+
     def incoming(self, iri: str, offset: int, limit: int) -> Incoming | None:
         """The incoming links from `offset`, at most `limit`; None: not a shared resource."""
         found = self._resource(iri, "id, total")
@@ -267,10 +271,14 @@ class SharedDescriptions(ReadOnlyFile):
 
 
 def shared_descriptions_of(store: Backend) -> SharedDescriptions | None:
-    """The shared resources' pages of the store's release, when it has the file (a build from before them,
-    a remote engine: None, and pages ask the store)."""
+    """The shared resources' pages of the store's release, when it has the file and the file any resource
+    (a build from before them, of one document, a remote engine: None, and pages ask the store)."""
     store_path = getattr(store, "path", None)
     if store_path is None:
         return None
     path = Path(store_path).parent / FILENAME
-    return SharedDescriptions(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    held = SharedDescriptions(path)
+    # none named in several documents (one document's build): every page would look them up for nothing
+    return held if held.holds_any() else None
