@@ -169,15 +169,13 @@ def _write_one(
     node = ox.NamedNode(iri)
     rows = store.query(incoming_query(cdv, graph_base, EVERY_LINK, 0), substitutions={"r": node})
     links = [incoming_of(node, link) for link in by_link(rows)]  # type: ignore[arg-type]
-    outgoing = tuple(
-        dict.fromkeys(store.query(outgoing_query(cdv, id_base, graph_base), substitutions={"r": node}))
-    )  # type: ignore[call-overload]
+    query = outgoing_query(cdv, id_base, graph_base)
+    outgoing = tuple(dict.fromkeys(store.query(query, substitutions={"r": node})))  # type: ignore[call-overload]
     page = shown(Description(node, outgoing, (), len(links), 1, 1), VALUES_SHOWN)
     ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier"), page)
     neighbours = [[n.kind, n.iri, n.parent, n.order, n.file] for n in ctx.neighbours]
-    names = dict.fromkeys(
-        ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(names_query([iri], cdv))
-    )  # type: ignore[index, union-attr]
+    answer = store.query(names_query([iri], cdv))
+    names = dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in answer)  # type: ignore[index, union-attr]
     db.execute("INSERT INTO names VALUES (?, ?)", (iri, zlib.compress(_ntriples(names))))
     resource = db.execute(
         "INSERT INTO resources (iri, outgoing, shown, omitted, context, total) VALUES (?, ?, ?, ?, ?, ?)",
