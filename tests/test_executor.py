@@ -21,7 +21,7 @@ import pytest
 
 from server.core import sparql_guard as guard
 from server.core.errors import DomainError
-from server.engine.executor import InProcess, PoolClient, ProcessPool, QueryTimeout, StreamAborted
+from server.engine.executor import InProcess, PoolClient, ProcessPool, QueryTimeout, Result, StreamAborted
 from server.engine.query_pool import (
     SYSTEM_ALLOCATOR,
     QueryPool,
@@ -303,13 +303,16 @@ def test_the_children_allocate_with_the_allocator_asked_for(
         (child,) = pool.pids()
         assert maps_library(child, "libmimalloc") is mapped
         assert not maps_library(os.getpid(), "libmimalloc")
-        result = pool.run(job(ALL, CSV), time.monotonic() + 5)
-        body = result.body if result.body is not None else b"".join(result.chunks or ())
+        body = whole(pool.run(job(ALL, CSV), time.monotonic() + 5))
     finally:
         pool.close()
-    in_process = InProcess(ox.Store.read_only(str(release.store_path))).run(job(ALL, CSV), 0.0)
-    expected = in_process.body if in_process.body is not None else b"".join(in_process.chunks or ())
+    expected = whole(InProcess(ox.Store.read_only(str(release.store_path))).run(job(ALL, CSV), 0.0))
     assert sorted(body.splitlines()) == sorted(expected.splitlines())
+
+
+def whole(result: Result) -> bytes:
+    """An answer's bytes, whether whole or streamed."""
+    return result.body if result.body is not None else b"".join(result.chunks or ())
 
 
 def test_in_process_execution_has_the_same_answers(release: Release) -> None:

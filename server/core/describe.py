@@ -291,7 +291,7 @@ class Precomputed(Protocol):
         """The context `context` would answer, within what the HTML page shows (`within`)."""
 
     def names(self, iris: Iterable[str]) -> dict[str, tuple[ox.Triple, ...]]:
-        """What the batched label query (`names_query`) answers of each resource alone, for those of
+        """What the batched label query (`label_triples`) answers of each resource alone, for those of
         `iris` it holds."""
 
 
@@ -392,16 +392,6 @@ def inverse_label_property(cdv: str) -> str:
     return cdv + "libelleInverse"
 
 
-def names_query(iris: Iterable[str], cdv: str) -> str:
-    """The batched label query: labels, definitions, types, notations and orders of the IRIs, whole IRIs
-    only (terms serialised by pyoxigraph): no PREFIX line to parse."""
-    properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
-    return f"""SELECT ?t ?k ?v WHERE {{
-  {_values("t", iris)}
-  ?t ?k ?v . {_in("k", dict.fromkeys(properties))}
-}}"""
-
-
 def label_triples(
     store: Backend,
     iris: Iterable[str],
@@ -423,11 +413,17 @@ def label_triples(
     known = {} if known is None else known
     terms = set(vocabulary)
     missing = {t for t in terms if t not in known}
-    held = {} if precomputed is None else precomputed.names(sorted(set(iris) - terms))
-    wanted = sorted((set(iris) - held.keys()) | missing)
+    asked = set(iris)
+    held = {} if precomputed is None else precomputed.names(sorted(asked - terms))
+    wanted = sorted((asked - held.keys()) | missing)
     found: tuple[ox.Triple, ...] = ()
     if wanted:
-        query = names_query(wanted, cdv)
+        properties = (*link_properties(cdv), *TERM_PROPERTIES, inverse_label_property(cdv))
+        # whole IRIs only (terms serialised by pyoxigraph): no PREFIX line to parse
+        query = f"""SELECT ?t ?k ?v WHERE {{
+  {_values("t", wanted)}
+  ?t ?k ?v . {_in("k", dict.fromkeys(properties))}
+}}"""
         found = tuple(dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in store.query(query)))
     if missing:
         learned: dict[str, list[ox.Triple]] = {t: [] for t in missing}

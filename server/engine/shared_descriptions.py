@@ -42,7 +42,7 @@ from server.core.describe import (
     context,
     incoming_of,
     incoming_query,
-    names_query,
+    label_triples,
     outgoing_query,
     shown,
     within,
@@ -174,8 +174,7 @@ def _write_one(
     page = shown(Description(node, outgoing, (), len(links), 1, 1), VALUES_SHOWN)
     ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier"), page)
     neighbours = [[n.kind, n.iri, n.parent, n.order, n.file] for n in ctx.neighbours]
-    answer = store.query(names_query([iri], cdv))
-    names = dict.fromkeys(ox.Triple(row["t"], row["k"], row["v"]) for row in answer)  # type: ignore[index, union-attr]
+    names = label_triples(store, [iri], cdv)
     db.execute("INSERT INTO names VALUES (?, ?)", (iri, zlib.compress(_ntriples(names))))
     resource = db.execute(
         "INSERT INTO resources (iri, outgoing, shown, omitted, context, total) VALUES (?, ?, ?, ?, ?, ?)",

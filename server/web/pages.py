@@ -223,15 +223,13 @@ def sparql_link(iri: str, iris: IriMap) -> str:
 def _resource_html(desc: Description, iris: IriMap, urls: Mapping[str, str]) -> str:
     """The resource page: two more queries at most (context, batched labels), three more for an avenant's
     outline."""
-    cdv, store, iri = _cdv(), engine(), desc.iri.value
-    ctx = within(
-        context(store, iri, cdv=cdv, file_property=cdv + "fichier", precomputed=shared_descriptions()), desc
-    )
+    cdv, store, iri, precomputed = _cdv(), engine(), desc.iri.value, shared_descriptions()
+    ctx = within(context(store, iri, cdv=cdv, file_property=cdv + "fichier", precomputed=precomputed), desc)
     vocabulary, resources = page_terms(desc, ctx)
     # The resource itself is always named (its own labels are in `desc` already): every page then costs
     # the same queries, whichever vocabulary terms this process has learnt so far (a resource named in
     # several documents is named by the build: none when all a page names is)
-    names = label_triples(store, resources | {iri}, cdv, vocabulary, known_terms(), shared_descriptions())
+    names = label_triples(store, resources | {iri}, cdv, vocabulary, known_terms(), precomputed)
     view = resource_page(desc, ctx, names, iris, cdv, source_texts(ctx, iris), prefixes(cdv))
     return render_template(
         "resource.html",
